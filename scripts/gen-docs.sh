@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates man/ and completions/ from the binaries' clap definitions.
+# tests/docs.rs fails when the committed files differ from what this writes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --quiet --bins
+mkdir -p man completions
+for bin in $(ls src/bin/*.rs | xargs -n1 basename | sed 's/\.rs$//'); do
+    target/debug/"$bin" --generate man > "man/$bin.1"
+    target/debug/"$bin" --generate bash > "completions/$bin.bash"
+    target/debug/"$bin" --generate zsh > "completions/_$bin"
+    target/debug/"$bin" --generate fish > "completions/$bin.fish"
+done
+echo "regenerated man/ and completions/ for: $(ls src/bin/*.rs | xargs -n1 basename | sed 's/\.rs$//' | tr '\n' ' ')"

@@ -1,0 +1,9 @@
+//! sikscan: Unix filters to inventory and operate fleets of Siklu radios over SSH.
+//!
+//! The binaries in `src/bin/` are thin; everything they do lives here:
+//! [`targets`] (address sets for `ipgen`), [`pipe`] (conventions shared by every binary) and
+//! [`docs`] (man pages and shell completions generated from the clap definitions).
+
+pub mod docs;
+pub mod pipe;
+pub mod targets;

@@ -1,0 +1,53 @@
+//! The committed man pages and completions are exactly what the binaries generate.
+//! Regenerate with `scripts/gen-docs.sh` after changing a flag.
+
+use std::path::Path;
+use std::process::Command;
+
+use sikscan::docs::DocKind;
+
+/// Every binary and its path; a binary missing here fails `every_binary_is_documented`.
+const BINARIES: &[(&str, &str)] = &[("ipgen", env!("CARGO_BIN_EXE_ipgen"))];
+
+const KINDS: [DocKind; 4] = [DocKind::Man, DocKind::Bash, DocKind::Zsh, DocKind::Fish];
+
+#[test]
+fn generated_docs_are_committed_and_fresh() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stale = Vec::new();
+    for (name, exe) in BINARIES {
+        for kind in KINDS {
+            let output = Command::new(exe)
+                .args(["--generate", &format!("{kind:?}").to_lowercase()])
+                .output()
+                .expect("binary runs");
+            assert!(output.status.success(), "{name} --generate {kind:?} failed");
+            let path = root.join(kind.path(name));
+            let committed = std::fs::read(&path).unwrap_or_default();
+            if committed != output.stdout {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "stale or missing generated docs (run scripts/gen-docs.sh): {stale:?}"
+    );
+}
+
+#[test]
+fn every_binary_is_documented() {
+    let bins = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
+    for entry in std::fs::read_dir(bins).expect("src/bin exists") {
+        let path = entry.expect("readable dir").path();
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            BINARIES.iter().any(|(bin, _)| *bin == name),
+            "src/bin/{name}.rs has no entry in tests/docs.rs BINARIES"
+        );
+    }
+}
