@@ -4,11 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --bins
+bindir="${CARGO_TARGET_DIR:-target}/debug"
 mkdir -p man completions
 for bin in $(ls src/bin/*.rs | xargs -n1 basename | sed 's/\.rs$//'); do
-    target/debug/"$bin" --generate man > "man/$bin.1"
-    target/debug/"$bin" --generate bash > "completions/$bin.bash"
-    target/debug/"$bin" --generate zsh > "completions/_$bin"
-    target/debug/"$bin" --generate fish > "completions/$bin.fish"
+    "$bindir/$bin" --generate man > "man/$bin.1"
+    "$bindir/$bin" --generate bash > "completions/$bin.bash"
+    "$bindir/$bin" --generate zsh > "completions/_$bin"
+    "$bindir/$bin" --generate fish > "completions/$bin.fish"
 done
 echo "regenerated man/ and completions/ for: $(ls src/bin/*.rs | xargs -n1 basename | sed 's/\.rs$//' | tr '\n' ' ')"
