@@ -116,6 +116,7 @@ pub struct DataOut {
 impl DataOut {
     /// Locks stdout for the life of the program.
     pub fn stdout(line_buffered: bool) -> Self {
+        widen_stdout_pipe();
         DataOut {
             inner: BufWriter::with_capacity(DATA_BUFFER, io::stdout().lock()),
             line_buffered,
@@ -134,6 +135,18 @@ impl DataOut {
     /// Flushes everything buffered; call before exiting.
     pub fn finish(mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Asks for a 1 MiB pipe buffer when stdout is a pipe, so a fast producer and its consumer
+/// trade fewer, larger slices of work (the default 64 KiB makes both wake up 16 times as often).
+/// A failure (not a pipe, or above the system's pipe-max-size) changes nothing.
+fn widen_stdout_pipe() {
+    const WIDE_PIPE: libc::c_int = 1 << 20;
+    // SAFETY: F_SETPIPE_SZ on fd 1 takes an int argument and touches no memory of ours; an fd
+    // that is not a pipe only makes the call fail with EBADF or EINVAL.
+    unsafe {
+        libc::fcntl(libc::STDOUT_FILENO, libc::F_SETPIPE_SZ, WIDE_PIPE);
     }
 }
 

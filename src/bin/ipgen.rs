@@ -214,8 +214,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 
     let terminator = if args.null { b'\0' } else { b'\n' };
     let mut writer = AddressWriter::new(&mut out, terminator, args.line_buffered);
-    for ip in Walk::new(&set, &order)? {
-        writer.push(ip)?;
+    let mut walk = Walk::new(&set, &order)?;
+    while let Some((family, first, last)) = walk.next_run() {
+        writer.push_run(family, first, last)?;
     }
     writer.finish()?;
     out.finish()?;

@@ -13,7 +13,14 @@ pub struct Permutation {
     n: u128,
     half_bits: u32,
     half_mask: u64,
-    keys: [u64; ROUNDS],
+    keys: [RoundKey; ROUNDS],
+}
+
+/// One round's key: an offset and an odd multiplier for the multiply-shift round function.
+#[derive(Debug, Clone, Copy)]
+struct RoundKey {
+    offset: u64,
+    multiplier: u64,
 }
 
 impl Permutation {
@@ -27,9 +34,13 @@ impl Permutation {
             (1u64 << half_bits) - 1
         };
         let mut state = seed;
-        let keys = std::array::from_fn(|_| {
+        let mut next = || {
             state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
             mix(state)
+        };
+        let keys = std::array::from_fn(|_| RoundKey {
+            offset: next(),
+            multiplier: next() | 1,
         });
         Permutation {
             n,
@@ -42,10 +53,33 @@ impl Permutation {
     /// The image of `index`, which must be below `n`.
     pub fn apply(&self, index: u128) -> u128 {
         debug_assert!(index < self.n);
+        if self.half_bits <= 32 {
+            // Every value fits 64 bits: the same network without 128-bit arithmetic.
+            return u128::from(self.apply_narrow(index as u64));
+        }
         let mut value = index;
         loop {
             value = self.feistel(value);
             if value < self.n {
+                return value;
+            }
+        }
+    }
+
+    fn apply_narrow(&self, index: u64) -> u64 {
+        // n < 2^64 here because half_bits <= 32.
+        let n = self.n as u64;
+        let mut value = index;
+        loop {
+            let mut left = value >> self.half_bits;
+            let mut right = value & self.half_mask;
+            for key in self.keys {
+                let next = left ^ self.round(right, key);
+                left = right;
+                right = next;
+            }
+            value = (left << self.half_bits) | right;
+            if value < n {
                 return value;
             }
         }
@@ -56,15 +90,21 @@ impl Permutation {
         let mut left = (value >> self.half_bits) as u64 & self.half_mask;
         let mut right = value as u64 & self.half_mask;
         for key in self.keys {
-            let next = left ^ (mix(right ^ key) & self.half_mask);
+            let next = left ^ self.round(right, key);
             left = right;
             right = next;
         }
         (u128::from(left) << self.half_bits) | u128::from(right)
     }
+
+    /// The round function: multiply-shift hashing, whose top bits are well mixed, taken as
+    /// wide as a half. One multiplication keeps the per-address cost low.
+    fn round(&self, half: u64, key: RoundKey) -> u64 {
+        (half ^ key.offset).wrapping_mul(key.multiplier) >> (64 - self.half_bits)
+    }
 }
 
-/// The 64-bit finaliser of MurmurHash3: cheap and well mixed.
+/// The 64-bit finaliser of MurmurHash3, to spread the seed into round keys.
 fn mix(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);

@@ -116,20 +116,26 @@ pub enum LineFault {
     TooLong,
 }
 
-/// Tokens are quoted back to the user shortened, and a token that looks like a misspelt
-/// credential line (`passwd=…`) has its value hidden, so a secret never reaches the terminal.
+/// Tokens are quoted back to the user shortened, with control characters escaped (binary input
+/// must not drive the terminal), and a token that looks like a misspelt credential line
+/// (`passwd=…`) has its value hidden, so a secret never reaches the terminal.
 fn shown_token(token: &str) -> String {
     const SHOWN: usize = 60;
-    let token = match token.split_once('=') {
-        Some((key, _)) => return format!("{key}=…"),
-        None => token,
+    let (visible, suffix) = match token.split_once('=') {
+        Some((key, _)) => (key, "=…"),
+        None if token.chars().count() > SHOWN => (token, "…"),
+        None => (token, ""),
     };
-    if token.chars().count() > SHOWN {
-        let head: String = token.chars().take(SHOWN).collect();
-        format!("{head}…")
-    } else {
-        token.to_owned()
+    let mut shown = String::with_capacity(visible.len() + suffix.len());
+    for c in visible.chars().take(SHOWN) {
+        if c.is_control() {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
     }
+    shown.push_str(suffix);
+    shown
 }
 
 /// Collects specifications from every input into ranges, gathering every error so they can

@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use super::permute::Permutation;
-use super::set::{AddrRange, AddrSet, Size};
+use super::set::{AddrRange, AddrSet, Family, Size};
 
 /// Shard K of N (1-based), parsed from `K/N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +150,35 @@ impl<'a> Walk<'a> {
     }
 }
 
+impl Walk<'_> {
+    /// The next stretch of consecutive addresses, as (family, first, last): whole ranges (cut
+    /// by the limit) when the walk is ascending without shards, single addresses otherwise.
+    /// Lets writers format runs without an iterator step per address.
+    pub fn next_run(&mut self) -> Option<(Family, u128, u128)> {
+        let cursor = match self.mode {
+            Mode::Ascending { range, offset } if self.step == 1 => Some((range, offset)),
+            _ => None,
+        };
+        let Some((range, offset)) = cursor else {
+            return self.next().map(|ip| {
+                let value = super::spec::to_u128(ip);
+                (Family::of(&ip), value, value)
+            });
+        };
+        if self.remaining == 0 {
+            return None;
+        }
+        let current = self.ranges.get(range)?;
+        let extra = (current.end - current.start - offset).min(self.remaining - 1);
+        let start = current.start + offset;
+        self.remaining -= extra + 1;
+        if self.remaining > 0 {
+            advance(self.ranges, &mut self.mode, extra + 1);
+        }
+        Some((current.family, start, start + extra))
+    }
+}
+
 /// Moves an ascending cursor forward by `by` positions without overflowing.
 fn advance(ranges: &[AddrRange], mode: &mut Mode, mut by: u128) {
     let Mode::Ascending { range, offset } = mode else {
@@ -202,7 +231,6 @@ impl Iterator for Walk<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::targets::set::Family;
 
     fn set(ranges: &[(u128, u128)]) -> AddrSet {
         AddrSet::from_ranges(
@@ -242,6 +270,23 @@ mod tests {
             }
             union.sort_unstable();
             assert_eq!(union, all, "seed {seed:?}");
+        }
+    }
+
+    #[test]
+    fn runs_cover_the_same_addresses_as_single_steps() {
+        let s = set(&[(0, 9), (20, 24), (100, 100)]);
+        for limit in [None, Some(0), Some(3), Some(12), Some(100)] {
+            let order = Order {
+                limit,
+                ..Order::default()
+            };
+            let mut runs = Walk::new(&s, &order).expect("small set");
+            let mut from_runs = Vec::new();
+            while let Some((_, start, end)) = runs.next_run() {
+                from_runs.extend(start..=end);
+            }
+            assert_eq!(from_runs, walk(&s, order), "limit {limit:?}");
         }
     }
 
