@@ -23,7 +23,7 @@ Expand, merge, exclude, shuffle and shard address sets, one address per line.
 
 Each SPEC (argument, or line of a -f file) is one of:
   10.0.0.1  2001:db8::1           a single IPv4 or IPv6 address
-  10.0.0.0/24  2001:db8::/120     CIDR: usable hosts (see --all); netmask or hostmask after '/' too
+  10.0.0.0/24  2001:db8::/120     CIDR (usable hosts, see --all); a netmask also works after '/'
   10.0.0.5-10.0.0.9               inclusive range, also written '10.0.0.5 - 10.0.0.9'
   10.0.1-3.1-254  192.168.0,2.*   nmap-style octet ranges and lists ('*' or '-' is 0-255)
 
@@ -52,6 +52,7 @@ Examples:
 Exit status:
   0    success (an empty set prints nothing and warns)
   2    usage error or invalid input; nothing is printed on stdout
+
 A closed standard output (for example '| head') is a clean stop with status 0.";
 
 /// ipgen's command line.
