@@ -1,9 +1,11 @@
 //! sikscan: Unix filters to inventory and operate fleets of Siklu radios over SSH.
 //!
 //! The binaries in `src/bin/` are thin; everything they do lives here:
-//! [`targets`] (address sets for `ipgen`), [`pipe`] (conventions shared by every binary) and
+//! [`targets`] (address sets for `ipgen`), [`record`] (the NDJSON record and status taxonomy
+//! shared by sikprobe and batchsave), [`pipe`] (conventions shared by every binary) and
 //! [`docs`] (man pages and shell completions generated from the clap definitions).
 
 pub mod docs;
 pub mod pipe;
+pub mod record;
 pub mod targets;

@@ -1,0 +1,371 @@
+//! The NDJSON record: what `sikprobe` writes for every input line and `batchsave` reads.
+//!
+//! One JSON object per line, failures included. Field names are snake_case and stable: new
+//! fields may be added, none renamed. The core fields are always present (null when unknown) so
+//! that every record has the same shape whatever happened to the host; the action-specific
+//! fields are left out when the action did not produce them.
+//!
+//! [`Status`] is the closed taxonomy scripts branch on.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// What happened to a host: the field scripts branch on. A closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Logged in, identified the radio and ran the action.
+    Ok,
+    /// The input line is not an address (`input` holds the raw line).
+    InvalidInput,
+    /// The TCP connection was refused (nothing listens on the port).
+    Refused,
+    /// No route to the host or its network.
+    Unreachable,
+    /// The TCP connection was not established within the connect timeout.
+    ConnectTimeout,
+    /// The TCP port is open but no SSH identification string came back.
+    NoSsh,
+    /// The SSH handshake failed: no common algorithm, or a key-exchange error.
+    HandshakeFailed,
+    /// Every credential was rejected (identification from the banner is still reported).
+    AuthFailed,
+    /// Logged in, but neither banner, prompt nor inventory identify a Siklu radio.
+    NotSiklu,
+    /// Logged in, but no CLI prompt appeared in time.
+    PromptTimeout,
+    /// A command answered with a CLI error (the other commands still ran).
+    CommandFailed,
+    /// The per-host deadline cut the work short; partial results are kept.
+    Deadline,
+    /// The connection broke or a read or write failed after it was established.
+    IoError,
+    /// Not attempted: excluded, or already done in an earlier run.
+    Skipped,
+}
+
+impl Status {
+    /// Every status, in the order of the taxonomy.
+    pub const ALL: [Status; 14] = [
+        Status::Ok,
+        Status::InvalidInput,
+        Status::Refused,
+        Status::Unreachable,
+        Status::ConnectTimeout,
+        Status::NoSsh,
+        Status::HandshakeFailed,
+        Status::AuthFailed,
+        Status::NotSiklu,
+        Status::PromptTimeout,
+        Status::CommandFailed,
+        Status::Deadline,
+        Status::IoError,
+        Status::Skipped,
+    ];
+
+    /// The status as it appears in records (`auth-failed`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::InvalidInput => "invalid-input",
+            Status::Refused => "refused",
+            Status::Unreachable => "unreachable",
+            Status::ConnectTimeout => "connect-timeout",
+            Status::NoSsh => "no-ssh",
+            Status::HandshakeFailed => "handshake-failed",
+            Status::AuthFailed => "auth-failed",
+            Status::NotSiklu => "not-siklu",
+            Status::PromptTimeout => "prompt-timeout",
+            Status::CommandFailed => "command-failed",
+            Status::Deadline => "deadline",
+            Status::IoError => "io-error",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A string that is not one of the [`Status`] names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown status '{0}'")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for Status {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| UnknownStatus(s.to_owned()))
+    }
+}
+
+/// The Siklu product family, as batchscanner classified it from the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RadioType {
+    /// EtherHaul (`EH-…`).
+    #[serde(rename = "EH")]
+    Eh,
+    /// Classic MultiHaul base unit (`MH-B100…`).
+    #[serde(rename = "BU")]
+    Bu,
+    /// Classic MultiHaul terminal unit (`MH-T200…`, `MH-T201…`).
+    #[serde(rename = "TU")]
+    Tu,
+    /// MultiHaul TG (any other `MH-…`).
+    #[serde(rename = "TG")]
+    Tg,
+}
+
+impl RadioType {
+    /// The type as it appears in records and batchscanner's files (`EH`, `BU`, `TU`, `TG`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RadioType::Eh => "EH",
+            RadioType::Bu => "BU",
+            RadioType::Tu => "TU",
+            RadioType::Tg => "TG",
+        }
+    }
+}
+
+impl fmt::Display for RadioType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What produced a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transport {
+    /// The built-in SSH client (russh).
+    Native,
+    /// The system OpenSSH client.
+    Openssh,
+    /// Telnet.
+    Telnet,
+}
+
+/// One command sent to a device and what came back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandResult {
+    /// The command text as sent.
+    pub command: String,
+    /// False when the command got no answer or answered with a CLI error.
+    pub ok: bool,
+    /// The device's answer, echo and prompts removed.
+    pub output: String,
+    /// Time from sending the command to the end of its answer.
+    pub elapsed_ms: u64,
+    /// The remote exit status, on exec channels only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_status: Option<i32>,
+    /// The remote standard error, on exec channels only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<String>,
+}
+
+/// Which management services answered, for `sikprobe --check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reachable {
+    /// An SSH identification string came back.
+    pub ssh: bool,
+    /// A telnet service accepted the connection.
+    pub telnet: bool,
+}
+
+/// One host's result: one JSON object per line of `sikprobe` output.
+///
+/// The core fields (up to `transport`) are always serialised, as null when unknown, so every
+/// record has the same shape; the fields after them appear only when the action produced them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The target address (null when the input line was not an address).
+    pub ip: Option<IpAddr>,
+    /// The target TCP port.
+    pub port: Option<u16>,
+    /// What happened (see [`Status`]).
+    pub status: Status,
+    /// Human-readable reason; null on success.
+    pub error: Option<String>,
+    /// `EH`, `BU`, `TU`, `TG`, or null (not a Siklu radio, or unknown).
+    pub radio_type: Option<RadioType>,
+    /// Model, from the banner, the prompt or `show inventory 1`.
+    pub model: Option<String>,
+    /// System name, from the prompt (a quoted prompt keeps its quotes).
+    pub name: Option<String>,
+    /// Software version.
+    pub sw: Option<String>,
+    /// Serial number.
+    pub sn: Option<String>,
+    /// The SSH userauth banner.
+    pub banner: Option<String>,
+    /// The server's `SSH-2.0-…` identification string.
+    pub server_id: Option<String>,
+    /// The host key as `ALGORITHM SHA256:…`.
+    pub host_key: Option<String>,
+    /// The username that logged in (never a password).
+    pub user: Option<String>,
+    /// The CLI prompt seen.
+    pub prompt: Option<String>,
+    /// When work on this host started, RFC 3339.
+    pub started: Option<String>,
+    /// Total time spent on this host.
+    pub elapsed_ms: Option<u64>,
+    /// What produced the record.
+    pub transport: Option<Transport>,
+    /// The raw input line, when it was not a plain address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// The commands sent, for actions that send commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commands: Option<Vec<CommandResult>>,
+    /// Parsed `show` fields: a flat map for EH/BU/TU, sections of rows for TG.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show: Option<serde_json::Map<String, serde_json::Value>>,
+    /// For a TG client node reached through a DN: `"<ip>: <dn> -> <cn>"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// For a TG client node reached through a DN: the DN's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<IpAddr>,
+    /// `show` fields a parser could not read (their value is then null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parse_warnings: Option<Vec<String>>,
+    /// For `--check`: which management services answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<Reachable>,
+}
+
+impl Record {
+    /// A record with only the target and the status known; every other field null or absent.
+    pub fn new(ip: Option<IpAddr>, port: Option<u16>, status: Status) -> Self {
+        Record {
+            ip,
+            port,
+            status,
+            error: None,
+            radio_type: None,
+            model: None,
+            name: None,
+            sw: None,
+            sn: None,
+            banner: None,
+            server_id: None,
+            host_key: None,
+            user: None,
+            prompt: None,
+            started: None,
+            elapsed_ms: None,
+            transport: None,
+            input: None,
+            commands: None,
+            show: None,
+            route: None,
+            parent: None,
+            parse_warnings: None,
+            reachable: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_text_and_json() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+            assert_eq!(status.to_string(), status.as_str());
+            let json = serde_json::to_string(&status).expect("a status serialises");
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(
+                serde_json::from_str::<Status>(&json).expect("and parses back"),
+                status
+            );
+        }
+        assert_eq!(
+            "success".parse::<Status>(),
+            Err(UnknownStatus("success".into()))
+        );
+    }
+
+    #[test]
+    fn core_fields_are_always_present_and_action_fields_only_when_set() {
+        let record = Record::new(
+            Some("127.0.0.1".parse().expect("ip")),
+            Some(22),
+            Status::Refused,
+        );
+        let value = serde_json::to_value(&record).expect("serialises");
+        let object = value.as_object().expect("an object");
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "ip",
+                "port",
+                "status",
+                "error",
+                "radio_type",
+                "model",
+                "name",
+                "sw",
+                "sn",
+                "banner",
+                "server_id",
+                "host_key",
+                "user",
+                "prompt",
+                "started",
+                "elapsed_ms",
+                "transport"
+            ]
+        );
+        assert_eq!(object["status"], "refused");
+        assert!(object["error"].is_null());
+
+        let mut with_commands = record.clone();
+        with_commands.commands = Some(vec![CommandResult {
+            command: "show system".into(),
+            ok: true,
+            output: "system name : x".into(),
+            elapsed_ms: 3,
+            exit_status: None,
+            stderr: None,
+        }]);
+        let value = serde_json::to_value(&with_commands).expect("serialises");
+        assert_eq!(
+            value["commands"][0]
+                .as_object()
+                .expect("a command object")
+                .keys()
+                .collect::<Vec<_>>(),
+            ["command", "ok", "output", "elapsed_ms"]
+        );
+        let back: Record = serde_json::from_value(value).expect("parses back");
+        assert_eq!(back, with_commands);
+    }
+
+    #[test]
+    fn a_minimal_record_parses_with_missing_core_fields_as_null() {
+        let record: Record =
+            serde_json::from_str(r#"{"ip":"127.0.0.9","status":"auth-failed","radio_type":"EH"}"#)
+                .expect("parses");
+        assert_eq!(record.status, Status::AuthFailed);
+        assert_eq!(record.radio_type, Some(RadioType::Eh));
+        assert_eq!(record.port, None);
+        assert_eq!(record.commands, None);
+    }
+}
