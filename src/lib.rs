@@ -3,9 +3,11 @@
 //! The binaries in `src/bin/` are thin; everything they do lives here:
 //! [`targets`] (address sets for `ipgen`), [`record`] (the NDJSON record and status taxonomy
 //! shared by sikprobe and batchsave), [`pipe`] (conventions shared by every binary) and
-//! [`docs`] (man pages and shell completions generated from the clap definitions).
+//! [`docs`] (man pages and shell completions generated from the clap definitions);
+//! [`sim`] is siksim, the simulated radio fleet.
 
 pub mod docs;
 pub mod pipe;
 pub mod record;
+pub mod sim;
 pub mod targets;

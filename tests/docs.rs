@@ -7,7 +7,10 @@ use std::process::Command;
 use sikscan::docs::DocKind;
 
 /// Every binary and its path; a binary missing here fails `every_binary_is_documented`.
-const BINARIES: &[(&str, &str)] = &[("ipgen", env!("CARGO_BIN_EXE_ipgen"))];
+const BINARIES: &[(&str, &str)] = &[
+    ("ipgen", env!("CARGO_BIN_EXE_ipgen")),
+    ("siksim", env!("CARGO_BIN_EXE_siksim")),
+];
 
 const KINDS: [DocKind; 4] = [DocKind::Man, DocKind::Bash, DocKind::Zsh, DocKind::Fish];
 

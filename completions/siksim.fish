@@ -1,0 +1,14 @@
+complete -c siksim -l persona -d 'The persona of the SPEC addresses' -r
+complete -c siksim -s f -l fleet -d 'Read the fleet from FILE (TOML, or JSON when it ends in .json)' -r -F
+complete -c siksim -s p -l port -d 'TCP port every device listens on' -r
+complete -c siksim -l seed -d 'Seed of every per-device value: the same seed serves the same fleet' -r
+complete -c siksim -l pidfile -d 'Write the process id to FILE once serving; removed on a clean stop' -r -F
+complete -c siksim -l generate -d 'Print a man page or a shell completion script' -r -f -a "man\t'The roff man page (section 1)'
+bash\t'bash completion'
+zsh\t'zsh completion'
+fish\t'fish completion'"
+complete -c siksim -l demo -d 'Serve the demo fleet on 127.77.0.0/24'
+complete -c siksim -l describe -d 'Print the ground truth as NDJSON (one line per device and per TG client node), then exit without serving'
+complete -c siksim -s q -l quiet -d 'Print nothing on stderr but errors and the ready line'
+complete -c siksim -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c siksim -s V -l version -d 'Print version'

@@ -1,0 +1,228 @@
+//! siksim: a simulated Siklu radio fleet served over real SSH on loopback.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser};
+use sikscan::docs::{self, DocKind};
+use sikscan::pipe::{self, DataOut, Exit};
+use sikscan::sim::describe;
+use sikscan::sim::fleet::{DEMO_BLOCK, Fleet};
+use sikscan::sim::persona::Persona;
+use sikscan::sim::server::{Server, raise_fd_limit};
+
+const LONG_ABOUT: &str = "\
+Serve a simulated fleet of Siklu radios (EtherHaul, classic MultiHaul BU/TU, MultiHaul TG) and
+failure cases over real SSH on loopback, for demos, tests and benchmarks of sikprobe and of
+any other SSH tool (batchscanner included) before it meets real radios.
+
+Every simulated device has its own address in 127.0.0.0/8 (Linux routes all of it to
+loopback, no setup needed); all listen on one port (22 by default, which needs root; use
+--port 2222 otherwise). Identity and state (serial, software, name, location, link values,
+MACs, uptime, clock) are drawn deterministically from --seed and the address, and
+--describe prints the ground truth as NDJSON, one line per device (plus one per TG client
+node): ip, port, persona, status (what sikprobe reports with default settings), radio_type,
+model, name, sw, sn, banner, prompt, user, auth_methods, algorithms, clock_offset_s, show
+(parsed show values with batchscanner's field names; values that move are null), route,
+parent, reachable (TG CNs) and behaviour.
+
+The fleet comes from SPEC arguments (the ipgen grammar: 127.1.0.0/24, 127.1.0.1-127.1.0.9,
+127.1.1-3.*) served as one --persona, from a --fleet file, or from --demo (254 devices on
+127.77.0.0/24). A fleet file (TOML, or JSON when named *.json) maps address specs to
+personas; later groups win where they overlap:
+
+  user = \"admin\"                 # credentials every device accepts (default admin/admin)
+  password = \"admin\"
+  [[group]]
+  addresses = \"127.1.0.0/24\"     # or a list: [\"127.1.0.1\", \"127.1.0.5-127.1.0.9\"]
+  persona = \"eh\"
+  [[group]]
+  addresses = \"127.1.0.7\"
+  persona = \"tg\"
+  cns = 4                        # client nodes behind the DN
+  unreachable_cns = 1            # the last one is advertised but 'connect' fails
+
+Group keys: addresses, persona, model, name, location, banner (true/false), user, password,
+cns, unreachable_cns (TG), login_delay, response_delay (durations: 500ms, 2s), hang_on
+(command prefix), log_bytes (size of 'show log'), page_lines (pager), legacy_only,
+kbd_interactive_only. Any radio persona accepts the behaviour keys.
+
+Personas:
+  eh               EtherHaul: EH-710TX, EH-600TX, EH-1200F, or EH-8010FX (no banner: clients
+                   identify it with 'show inventory 1'); banner 'MODEL, S/N: X, Ver: Y'
+  bu, tu           classic MultiHaul base unit (MH-B100) and terminal unit (MH-T200/T201)
+  tg               MultiHaul TG DN, prompt MH-N366@dnN>, no banner, 'connect cnK'/'quit'
+  wrong-password   a radio whose password is not the fleet's; its banner is still sent
+  linux            Linux host: no banner, 'user@host:~$ ' prompt, 'command not found'; exec
+                   of uname -a, whoami, pwd, ls -a; 'ls /missing' exits 2, unknown 127
+  router           another vendor: banner 'Authorized access only', prompt Router>
+  closed           nothing listens: connection refused
+  silent           TCP accepted, no SSH identification ever sent
+  black-hole       connect times out: a listener with a full accept queue (Linux drops the
+                   SYNs), filled by siksim's own connections at start
+  garbage          sends '220 ProFTPD Server (siksim) ready.' and closes
+  slow             a radio that waits login_delay (2s) per login, response_delay (500ms) per
+                   command
+  hang             commands starting with hang_on ('show') print half, then hang forever
+  huge             'show log' is log_bytes (4 MiB) long
+  legacy-only      offers only diffie-hellman-group14-sha1/group1-sha1, ssh-rsa,
+                   aes128-cbc/aes256-cbc/3des-cbc, hmac-sha1
+  kbd-interactive  keyboard-interactive authentication only
+  pager            '--More--' every page_lines (10) lines until a key ('q' stops)
+
+The radio CLI follows the Siklu CLI as batchscanner expects it: the prompt alone when the
+shell opens, echo, CRLF, a double prompt after 'cmd' + empty line, every 'show' command of
+EH/BU/TU (system, sw, inventory 1, rf, rf-debug, eth ethN, lldp-remote, log,
+user-activity-log, base-unit, remote-terminal-unit, terminal-unit) and TG ('show', 'show
+SECTION'), 'Error: unknown command' / 'CLI syntax error in: \"cmd\": Unknown command',
+'set system time HH:MM:SS' / 'set system date YYYY.MM.DD' (TG: 'set time', 'set date
+YYYY-MM-DD'), 'set system name|location|contact VALUE', all kept for the life of the process.
+Commands also run on exec channels (ssh host 'show system').
+
+Once every listener is up, siksim prints one line on stderr:
+  siksim: ready: N addresses, M listening on port P, pid PID
+and serves until SIGINT or SIGTERM, then stops cleanly (exit 0) and removes --pidfile.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  siksim --demo --port 2222 &                   # 254 devices on 127.77.0.0/24
+  ssh -p 2222 admin@127.77.0.1 show system      # password: admin
+  siksim --demo --describe | jq -c 'select(.persona == \"tg\")'
+  siksim 127.100.0.0/16 --persona eh --port 2222 --pidfile /tmp/siksim.pid
+  siksim --fleet fleet.toml                     # port 22: run as root
+
+Exit status:
+  0    stopped by SIGINT/SIGTERM, or --describe done
+  2    usage error, invalid fleet, or an address/port that cannot be served";
+
+/// siksim's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "siksim",
+    version,
+    about = "Serve a simulated Siklu radio fleet over real SSH on loopback",
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP
+)]
+struct Args {
+    /// Addresses to serve as --persona (ipgen grammar, 127.0.0.0/8 only).
+    #[arg(value_name = "SPEC", conflicts_with_all = ["fleet", "demo"])]
+    specs: Vec<String>,
+
+    /// The persona of the SPEC addresses.
+    #[arg(long, value_name = "PERSONA", default_value = "eh", value_parser = parse_persona)]
+    persona: Persona,
+
+    /// Read the fleet from FILE (TOML, or JSON when it ends in .json).
+    #[arg(short = 'f', long, value_name = "FILE", conflicts_with = "demo")]
+    fleet: Option<PathBuf>,
+
+    /// Serve the demo fleet on 127.77.0.0/24.
+    #[arg(long)]
+    demo: bool,
+
+    /// TCP port every device listens on.
+    #[arg(short = 'p', long, value_name = "PORT", default_value_t = 22)]
+    port: u16,
+
+    /// Seed of every per-device value: the same seed serves the same fleet.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    seed: u64,
+
+    /// Print the ground truth as NDJSON (one line per device and per TG client node), then
+    /// exit without serving.
+    #[arg(long)]
+    describe: bool,
+
+    /// Write the process id to FILE once serving; removed on a clean stop.
+    #[arg(long, value_name = "FILE")]
+    pidfile: Option<PathBuf>,
+
+    /// Print nothing on stderr but errors and the ready line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+
+    /// Print a man page or a shell completion script.
+    #[arg(long, value_name = "KIND", hide = true)]
+    generate: Option<DocKind>,
+}
+
+fn parse_persona(text: &str) -> Result<Persona, String> {
+    Persona::ALL
+        .into_iter()
+        .find(|p| p.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Persona::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown persona '{text}' (one of: {})", names.join(", "))
+        })
+}
+
+fn main() -> ExitCode {
+    pipe::run("siksim", || run(Args::parse()))
+}
+
+fn run(args: Args) -> anyhow::Result<Exit> {
+    if let Some(kind) = args.generate {
+        docs::print(Args::command(), kind)?;
+        return Ok(Exit::Success);
+    }
+    let fleet = if let Some(path) = &args.fleet {
+        Fleet::load(path)?
+    } else if args.demo {
+        Fleet::demo()
+    } else if !args.specs.is_empty() {
+        Fleet::from_specs(&args.specs, args.persona)?
+    } else {
+        anyhow::bail!(
+            "no fleet: give address specs (siksim 127.1.0.0/24), --fleet FILE, or --demo ({DEMO_BLOCK})"
+        );
+    };
+
+    if args.describe {
+        let mut out = DataOut::stdout(false);
+        for record in describe::records(&fleet, args.seed, args.port) {
+            let mut line = serde_json::to_vec(&record)?;
+            line.push(b'\n');
+            out.write_record(&line)?;
+        }
+        out.finish()?;
+        return Ok(Exit::Success);
+    }
+
+    raise_fd_limit(fleet.len() as u64)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(serve(fleet, &args))
+}
+
+async fn serve(fleet: Fleet, args: &Args) -> anyhow::Result<Exit> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Install the handlers before announcing readiness, so a stop right after it is clean.
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let server = Server::start(fleet, args.seed, args.port).await?;
+    if let Some(path) = &args.pidfile {
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("writing pidfile {}", path.display()))?;
+    }
+    eprintln!(
+        "siksim: ready: {} addresses, {} listening on port {}, pid {}",
+        server.addresses(),
+        server.listening(),
+        server.port(),
+        std::process::id()
+    );
+    tokio::select! {
+        _ = interrupt.recv() => {}
+        _ = terminate.recv() => {}
+    }
+    drop(server);
+    if let Some(path) = &args.pidfile {
+        // Already gone is fine: the goal is that it does not outlive us.
+        let _ = std::fs::remove_file(path);
+    }
+    if !args.quiet {
+        pipe::note("stopped");
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,296 @@
+//! Ground truth: for every served address, what a correct client must report (`--describe`).
+//!
+//! One record per address, plus one per TG client node (with `route` and `parent`, as
+//! sikprobe reports CNs). `show` uses the reference's field names and value transformations
+//! (§4.1 for EH/BU/TU, §4.2 labels for TG). Values that move while siksim runs are null:
+//! `system_date`/`system_time` (the radio clock is UTC plus `clock_offset_s`) and TG
+//! `uptime`/`datetime`. Uptime-derived day counts (`system_up_days`, `rtu*_connect_days`)
+//! hold for the first 13 minutes a fleet is served.
+
+use std::net::Ipv4Addr;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::cli::quoted;
+use super::device::{Device, Kind};
+use super::fleet::Fleet;
+use super::host::LinuxCli;
+use super::identity::{Radio, days_value, xyz};
+use super::persona::{Persona, RadioType};
+
+/// One `--describe` line.
+#[derive(Debug, Serialize)]
+pub struct Record {
+    /// The address to connect to.
+    pub ip: Ipv4Addr,
+    /// The TCP port.
+    pub port: u16,
+    /// The persona serving it.
+    pub persona: Persona,
+    /// The sikprobe status a correct client reports with default settings.
+    pub status: &'static str,
+    /// EH, BU, TU, TG, or null.
+    pub radio_type: Option<RadioType>,
+    /// Model (banner, prompt or inventory).
+    pub model: Option<String>,
+    /// System name, without quotes.
+    pub name: Option<String>,
+    /// Software version.
+    pub sw: Option<String>,
+    /// Serial number.
+    pub sn: Option<String>,
+    /// The userauth banner sent, if any.
+    pub banner: Option<String>,
+    /// The prompt after login.
+    pub prompt: Option<String>,
+    /// The user the host accepts.
+    pub user: Option<String>,
+    /// Authentication methods offered.
+    pub auth_methods: Vec<&'static str>,
+    /// `modern` or `legacy` (SHA-1 key exchange, ssh-rsa, CBC, hmac-sha1 only).
+    pub algorithms: Option<&'static str>,
+    /// The radio clock's offset from UTC, seconds.
+    pub clock_offset_s: Option<i64>,
+    /// Parsed `show` values (flat for EH/BU/TU, sections of rows for TG).
+    pub show: Option<Value>,
+    /// TG client nodes: `"<ip>: <dn> -> <cn>"`.
+    pub route: Option<String>,
+    /// TG client nodes: the DN's address.
+    pub parent: Option<Ipv4Addr>,
+    /// TG client nodes: whether `connect <cn>` reaches it.
+    pub reachable: Option<bool>,
+    /// Behaviour parameters worth knowing (delays, hang, page length, log size).
+    pub behaviour: Value,
+}
+
+/// The expected status of a persona for a client with default settings.
+fn status(persona: Persona) -> &'static str {
+    match persona {
+        Persona::WrongPassword => "auth-failed",
+        Persona::Linux | Persona::Router => "not-siklu",
+        Persona::Closed => "refused",
+        Persona::Silent | Persona::Garbage => "no-ssh",
+        Persona::BlackHole => "connect-timeout",
+        Persona::Hang => "deadline",
+        _ => "ok",
+    }
+}
+
+/// Every record of a fleet, in address order.
+pub fn records(fleet: &Fleet, seed: u64, port: u16) -> impl Iterator<Item = Record> + '_ {
+    fleet.iter().flat_map(move |ip| {
+        let mut out = Vec::new();
+        if let Some(profile) = fleet.profile(ip) {
+            let device = Device::new(seed, ip, profile);
+            describe(&device, seed, port, &mut out);
+        }
+        out
+    })
+}
+
+fn describe(device: &Device, seed: u64, port: u16, out: &mut Vec<Record>) {
+    let p = &device.profile;
+    let ssh = device.speaks_ssh();
+    let mut behaviour = Map::new();
+    if !p.login_delay.is_zero() {
+        behaviour.insert(
+            "login_delay".into(),
+            humantime::format_duration(p.login_delay).to_string().into(),
+        );
+    }
+    if !p.response_delay.is_zero() {
+        behaviour.insert(
+            "response_delay".into(),
+            humantime::format_duration(p.response_delay)
+                .to_string()
+                .into(),
+        );
+    }
+    if let Some(hang) = &p.hang_on {
+        behaviour.insert("hang_on".into(), hang.clone().into());
+    }
+    if let Some(lines) = p.page_lines {
+        behaviour.insert("page_lines".into(), lines.into());
+    }
+    if let Some(bytes) = p.log_bytes {
+        behaviour.insert("log_bytes".into(), bytes.into());
+    }
+    let mut record = Record {
+        ip: device.ip,
+        port,
+        persona: p.persona,
+        status: status(p.persona),
+        radio_type: p.radio,
+        model: None,
+        name: None,
+        sw: None,
+        sn: None,
+        banner: device.banner(),
+        prompt: None,
+        user: ssh.then(|| p.user.clone()),
+        auth_methods: if !ssh {
+            Vec::new()
+        } else if p.kbd_interactive_only {
+            vec!["keyboard-interactive"]
+        } else {
+            vec!["password", "keyboard-interactive"]
+        },
+        algorithms: ssh.then_some(if p.legacy_only { "legacy" } else { "modern" }),
+        clock_offset_s: None,
+        show: None,
+        route: None,
+        parent: None,
+        reachable: None,
+        behaviour: Value::Object(behaviour),
+    };
+    match &device.kind {
+        Kind::Siklu(radio) => {
+            record.model = Some(radio.model.clone());
+            record.sw = Some(radio.sw.clone());
+            record.sn = Some(radio.sn.clone());
+            if p.persona != Persona::WrongPassword {
+                record.name = Some(radio.name.clone());
+                record.prompt = Some(format!("{}>", quoted(&radio.name)));
+                record.clock_offset_s = Some(radio.clock_offset);
+                record.show = Some(eh_show(radio));
+            }
+            out.push(record);
+        }
+        Kind::Tg(tg) => {
+            let dn = &tg.dn;
+            record.model = Some(dn.product.clone());
+            record.sw = Some(dn.sw.clone());
+            record.sn = Some(dn.sn.clone());
+            if p.persona != Persona::WrongPassword {
+                record.name = Some(dn.name.clone());
+                record.prompt = Some(format!("{}@{}>", dn.product, dn.name));
+                record.clock_offset_s = Some(dn.clock_offset);
+                record.show = Some(dn.expected(&dn.location));
+            }
+            let authorised = p.persona != Persona::WrongPassword;
+            out.push(record);
+            if !authorised {
+                return;
+            }
+            for (cn, reachable) in &tg.cns {
+                out.push(Record {
+                    ip: device.ip,
+                    port,
+                    persona: p.persona,
+                    status: if *reachable { "ok" } else { "command-failed" },
+                    radio_type: Some(RadioType::Tg),
+                    model: Some(cn.product.clone()),
+                    name: Some(cn.name.clone()),
+                    sw: Some(cn.sw.clone()),
+                    sn: Some(cn.sn.clone()),
+                    banner: None,
+                    prompt: Some(format!("{}@{}>", cn.product, cn.name)),
+                    user: Some(p.user.clone()),
+                    auth_methods: Vec::new(),
+                    algorithms: None,
+                    clock_offset_s: reachable.then_some(cn.clock_offset),
+                    show: reachable.then(|| cn.expected(&cn.location)),
+                    route: Some(format!("{}: {} -> {}", device.ip, dn.name, cn.name)),
+                    parent: Some(device.ip),
+                    reachable: Some(*reachable),
+                    behaviour: Value::Object(Map::new()),
+                });
+            }
+        }
+        Kind::Linux => {
+            let cli = LinuxCli::new(seed, device.ip, &p.user);
+            record.prompt = Some(format!("{}@{}:~$ ", p.user, cli.hostname()));
+            out.push(record);
+        }
+        Kind::Router => {
+            record.prompt = Some("Router>".to_owned());
+            out.push(record);
+        }
+        Kind::Closed | Kind::Silent | Kind::BlackHole | Kind::Garbage => out.push(record),
+    }
+}
+
+/// The reference's EH/BU/TU `show` fields (§4.1) for a radio as served.
+fn eh_show(r: &Radio) -> Value {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: String| {
+        m.insert(k.to_owned(), Value::from(v));
+    };
+    put("system_descrip", r.model.clone());
+    put("system_name", quoted(&r.name));
+    put("system_location", quoted(&r.location));
+    put("system_up_days", days_value(r.uptime_at_start));
+    put("sw_active", xyz(&r.sw));
+    put("sw_offline", xyz(&r.sw_offline));
+    put("inventory_sn", r.sn.clone());
+    if let Some(rf) = &r.rf {
+        put("rf_oper", rf.oper.to_owned());
+        put("rf_cinr", rf.cinr.to_string());
+        put("rf_rssi", rf.rssi.to_string());
+        put("rf_freq", rf.tx_freq.to_string());
+        put(
+            "rf_mode",
+            rf.mode.split(' ').next().unwrap_or_default().to_owned(),
+        );
+        put("rfdebug_ptx", rf.ptx.to_string());
+        put("rfdebug_distance", rf.distance.to_string());
+    }
+    for eth in &r.eth {
+        put(&format!("{}_oper", eth.name), eth.oper.to_owned());
+        put(&format!("{}_speed", eth.name), eth.speed.to_owned());
+        put(
+            &format!("{}_last_change", eth.name),
+            eth.last_change.clone(),
+        );
+    }
+    put("lldp_remote", r.lldp_chassis.clone());
+    // The huge persona pads the front of the log; the last two lines stay the radio's own.
+    put("events_log", last_two(&r.events));
+    put("user_activity_log", last_two(&r.activity));
+    match r.radio_type {
+        RadioType::Bu => {
+            put("bu_mac", r.self_mac.clone());
+            put("bu_freq", r.classic_freq.to_string());
+            put("bu_guest", r.guest.to_owned());
+            for i in 1..=8 {
+                let rtu = r.rtus.get(i - 1);
+                let get =
+                    |f: &dyn Fn(&super::identity::Rtu) -> String| rtu.map(f).unwrap_or_default();
+                put(&format!("rtu{i}_mac"), get(&|t| t.mac.clone()));
+                put(&format!("rtu{i}_status"), get(&|_| "connected".to_owned()));
+                put(&format!("rtu{i}_assoc"), get(&|_| "associated".to_owned()));
+                put(&format!("rtu{i}_tx_msc"), get(&|t| t.tx_mcs.to_string()));
+                put(&format!("rtu{i}_rssi"), get(&|t| t.rssi.to_string()));
+                put(
+                    &format!("rtu{i}_sig_quality"),
+                    get(&|t| t.quality.to_string()),
+                );
+                put(
+                    &format!("rtu{i}_connect_days"),
+                    get(&|t| days_value(t.connect_seconds)),
+                );
+            }
+        }
+        RadioType::Tu => {
+            if let Some((bu_mac, link)) = &r.tu_link {
+                put("tu_mac", r.self_mac.clone());
+                put("tu_status", "connected".to_owned());
+                put("tu_bu_mac", bu_mac.clone());
+                put("tu_tx_msc", link.tx_mcs.to_string());
+                put("tu_rssi", link.rssi.to_string());
+                put("tu_sig_quality", link.quality.to_string());
+                put("tu_connect_days", days_value(link.connect_seconds));
+            }
+        }
+        RadioType::Eh | RadioType::Tg => {}
+    }
+    m.insert("system_date".to_owned(), Value::Null);
+    m.insert("system_time".to_owned(), Value::Null);
+    Value::Object(m)
+}
+
+fn last_two(lines: &[String]) -> String {
+    let start = lines.len().saturating_sub(2);
+    lines[start..].join("; ")
+}

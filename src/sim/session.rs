@@ -1,0 +1,325 @@
+//! The terminal side of a session: echo, CRLF, the prompt, the double prompt after an empty
+//! line (reference §4.0), and the slow, hanging and paging behaviours. Independent of SSH:
+//! input arrives as byte chunks, output leaves through an [`Output`].
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::cli::{Cli, Reply};
+
+/// Where a session's output goes (an SSH channel, or a buffer in tests).
+pub trait Output: Send {
+    /// Sends bytes; false once the peer is gone.
+    fn write(&mut self, data: Vec<u8>) -> impl Future<Output = bool> + Send;
+}
+
+/// Behaviour knobs of a device's terminal.
+#[derive(Debug, Clone, Default)]
+pub struct Behaviour {
+    /// Delay before each response.
+    pub response_delay: Duration,
+    /// Commands starting with this text print half their output and hang.
+    pub hang_on: Option<String>,
+    /// Lines per page before `--More--`.
+    pub page_lines: Option<u32>,
+}
+
+/// The pager prompt.
+pub const MORE: &[u8] = b"--More--";
+
+/// Erases `--More--` once a key is pressed.
+const ERASE_MORE: &[u8] = b"\r        \r";
+
+/// Output is sent in pieces of this size, so a huge reply streams under flow control.
+const PIECE: usize = 32 * 1024;
+
+/// Input bytes not yet consumed, refilled from the channel.
+struct Input {
+    rx: UnboundedReceiver<Vec<u8>>,
+    pending: VecDeque<u8>,
+}
+
+impl Input {
+    /// The next byte, or `None` when the peer has gone.
+    async fn byte(&mut self) -> Option<u8> {
+        loop {
+            if let Some(byte) = self.pending.pop_front() {
+                return Some(byte);
+            }
+            let chunk = self.rx.recv().await?;
+            self.pending.extend(chunk);
+        }
+    }
+
+    /// Waits until the peer goes, discarding input (a hung device).
+    async fn drain(&mut self) {
+        while self.rx.recv().await.is_some() {}
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The client closed its side or disconnected.
+    Gone,
+    /// `exit`/`logout`: the device closes, with this exit status.
+    Closed(u32),
+}
+
+/// Runs an interactive shell until the client leaves or the CLI closes the session.
+pub async fn shell<O: Output>(
+    mut cli: Box<dyn Cli>,
+    behaviour: Behaviour,
+    rx: UnboundedReceiver<Vec<u8>>,
+    out: &mut O,
+) -> End {
+    let mut input = Input {
+        rx,
+        pending: VecDeque::new(),
+    };
+    if !out.write(cli.prompt().into_bytes()).await {
+        return End::Gone;
+    }
+    let mut line: Vec<u8> = Vec::new();
+    let mut after_cr = false;
+    let mut echo: Vec<u8> = Vec::new();
+    loop {
+        // Echo what has been typed so far before waiting for more.
+        if input.pending.is_empty()
+            && !echo.is_empty()
+            && !out.write(std::mem::take(&mut echo)).await
+        {
+            return End::Gone;
+        }
+        let Some(byte) = input.byte().await else {
+            return End::Gone;
+        };
+        let was_cr = std::mem::replace(&mut after_cr, byte == b'\r');
+        match byte {
+            // `\r\n` is one line end; `\n\n` (batchscanner's cmd\n\n) is two.
+            b'\n' if was_cr => continue,
+            b'\r' | b'\n' => {}
+            0x7f | 0x08 => {
+                if line.pop().is_some() {
+                    echo.extend_from_slice(b"\x08 \x08");
+                }
+                continue;
+            }
+            0x03 => {
+                line.clear();
+                echo.extend_from_slice(b"^C\r\n");
+                echo.extend_from_slice(cli.prompt().as_bytes());
+                continue;
+            }
+            0x04 if line.is_empty() => {
+                out.write(std::mem::take(&mut echo)).await;
+                return End::Closed(0);
+            }
+            b'\t' => {
+                line.push(b' ');
+                echo.push(b' ');
+                continue;
+            }
+            byte if byte < 0x20 => continue,
+            byte => {
+                line.push(byte);
+                echo.push(byte);
+                continue;
+            }
+        }
+        echo.extend_from_slice(b"\r\n");
+        if !out.write(std::mem::take(&mut echo)).await {
+            return End::Gone;
+        }
+        let text = String::from_utf8_lossy(&std::mem::take(&mut line)).into_owned();
+        if !text.trim().is_empty() {
+            if !behaviour.response_delay.is_zero() {
+                tokio::time::sleep(behaviour.response_delay).await;
+            }
+            let reply = cli.execute(text.trim());
+            if hangs(&behaviour, &text) {
+                let half = &reply.lines[..reply.lines.len() / 2];
+                send_lines(out, half, b"\r\n").await;
+                input.drain().await;
+                return End::Gone;
+            }
+            if !page(out, &mut input, &reply, behaviour.page_lines).await {
+                return End::Gone;
+            }
+            if reply.close {
+                return End::Closed(reply.status);
+            }
+        }
+        if !out.write(cli.prompt().into_bytes()).await {
+            return End::Gone;
+        }
+    }
+}
+
+/// Runs one command on an exec channel; returns the reply's exit status, or `None` when the
+/// device hung or the client left.
+pub async fn exec<O: Output>(
+    mut cli: Box<dyn Cli>,
+    behaviour: Behaviour,
+    command: &str,
+    crlf: bool,
+    rx: UnboundedReceiver<Vec<u8>>,
+    out: &mut O,
+    err: &mut O,
+) -> Option<u32> {
+    if !behaviour.response_delay.is_zero() {
+        tokio::time::sleep(behaviour.response_delay).await;
+    }
+    let reply = cli.execute(command.trim());
+    let newline: &[u8] = if crlf { b"\r\n" } else { b"\n" };
+    if hangs(&behaviour, command) {
+        send_lines(out, &reply.lines[..reply.lines.len() / 2], newline).await;
+        let mut input = Input {
+            rx,
+            pending: VecDeque::new(),
+        };
+        input.drain().await;
+        return None;
+    }
+    let target = if reply.stderr { err } else { out };
+    send_lines(target, &reply.lines, newline)
+        .await
+        .then_some(reply.status)
+}
+
+fn hangs(behaviour: &Behaviour, line: &str) -> bool {
+    behaviour
+        .hang_on
+        .as_deref()
+        .is_some_and(|prefix| line.trim().starts_with(prefix))
+}
+
+/// Sends a reply, stopping at `--More--` every `page_lines` lines until a key arrives
+/// (`q` skips the rest).
+async fn page<O: Output>(
+    out: &mut O,
+    input: &mut Input,
+    reply: &Reply,
+    page_lines: Option<u32>,
+) -> bool {
+    let Some(size) = page_lines.map(|n| n.max(1) as usize) else {
+        return send_lines(out, &reply.lines, b"\r\n").await;
+    };
+    let mut pages = reply.lines.chunks(size).peekable();
+    while let Some(chunk) = pages.next() {
+        if !send_lines(out, chunk, b"\r\n").await {
+            return false;
+        }
+        if pages.peek().is_none() {
+            break;
+        }
+        if !out.write(MORE.to_vec()).await {
+            return false;
+        }
+        let Some(key) = input.byte().await else {
+            return false;
+        };
+        if !out.write(ERASE_MORE.to_vec()).await {
+            return false;
+        }
+        if key == b'q' {
+            break;
+        }
+    }
+    true
+}
+
+/// Sends lines, each followed by `newline`, in pieces of at most [`PIECE`] bytes.
+async fn send_lines<O: Output>(out: &mut O, lines: &[String], newline: &[u8]) -> bool {
+    let mut buffer = Vec::with_capacity(PIECE.min(lines.iter().map(|l| l.len() + 2).sum()));
+    for line in lines {
+        buffer.extend_from_slice(line.as_bytes());
+        buffer.extend_from_slice(newline);
+        if buffer.len() >= PIECE && !out.write(std::mem::take(&mut buffer)).await {
+            return false;
+        }
+    }
+    buffer.is_empty() || out.write(buffer).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    struct Echo;
+
+    impl Cli for Echo {
+        fn prompt(&self) -> String {
+            "R>".to_owned()
+        }
+        fn execute(&mut self, line: &str) -> Reply {
+            match line {
+                "exit" => Reply::close(),
+                "many" => Reply::ok((1..=5).map(|n| format!("l{n}")).collect()),
+                other => Reply::line(format!("<{other}>")),
+            }
+        }
+    }
+
+    struct Buffer(Vec<u8>);
+
+    impl Output for Buffer {
+        async fn write(&mut self, data: Vec<u8>) -> bool {
+            self.0.extend(data);
+            true
+        }
+    }
+
+    async fn run(input: &[u8], behaviour: Behaviour) -> (String, End) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tx.send(input.to_vec()).expect("receiver alive");
+        drop(tx);
+        let mut out = Buffer(Vec::new());
+        let end = shell(Box::new(Echo), behaviour, rx, &mut out).await;
+        (String::from_utf8_lossy(&out.0).into_owned(), end)
+    }
+
+    #[tokio::test]
+    async fn a_command_and_an_empty_line_give_the_double_prompt() {
+        let (text, end) = run(b"cmd\n\n", Behaviour::default()).await;
+        assert_eq!(text, "R>cmd\r\n<cmd>\r\nR>\r\nR>");
+        assert_eq!(end, End::Gone);
+        let (text, _) = run(b"cmd\r\n", Behaviour::default()).await;
+        assert_eq!(text, "R>cmd\r\n<cmd>\r\nR>");
+    }
+
+    #[tokio::test]
+    async fn backspace_edits_the_line_and_exit_closes() {
+        let (text, end) = run(b"cmx\x7fd\rexit\r", Behaviour::default()).await;
+        assert_eq!(text, "R>cmx\x08 \x08d\r\n<cmd>\r\nR>exit\r\n");
+        assert_eq!(end, End::Closed(0));
+    }
+
+    #[tokio::test]
+    async fn the_pager_waits_for_a_key_and_q_stops_it() {
+        let paged = Behaviour {
+            page_lines: Some(2),
+            ..Behaviour::default()
+        };
+        let (text, _) = run(b"many\n q", paged).await;
+        assert_eq!(
+            text,
+            "R>many\r\nl1\r\nl2\r\n--More--\r        \rl3\r\nl4\r\n--More--\r        \rR>"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hanging_command_prints_half_and_never_the_prompt() {
+        let hang = Behaviour {
+            hang_on: Some("many".into()),
+            ..Behaviour::default()
+        };
+        let (text, end) = run(b"many\n\n", hang).await;
+        assert_eq!(text, "R>many\r\nl1\r\nl2\r\n");
+        assert_eq!(end, End::Gone);
+    }
+}

@@ -1,0 +1,176 @@
+//! What CLI sessions change on a radio (clock, name, location, contact), kept for the life of
+//! the siksim process and shared by every session to that radio.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use super::identity::{civil, days_from_civil};
+
+/// Settings a session changed on one node (a radio, or a TG client node).
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    /// Clock offset from UTC in seconds, once `set … time/date` ran.
+    pub clock_offset: Option<i64>,
+    /// `set system name`.
+    pub name: Option<String>,
+    /// `set system location`.
+    pub location: Option<String>,
+    /// `set system contact`.
+    pub contact: Option<String>,
+}
+
+/// Identifies a node: the address, and for a TG client node its name.
+pub type NodeKey = (Ipv4Addr, Option<String>);
+
+/// The changes of every node, and when the simulator started (uptimes advance from it).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    changes: Arc<Mutex<HashMap<NodeKey, Changes>>>,
+    started: Instant,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl Registry {
+    /// An empty registry; uptimes count from now.
+    pub fn new() -> Registry {
+        Registry {
+            changes: Arc::new(Mutex::new(HashMap::new())),
+            started: Instant::now(),
+        }
+    }
+
+    /// Seconds since the simulator started.
+    pub fn elapsed(&self) -> u64 {
+        self.started.elapsed().as_secs()
+    }
+
+    /// Locks the map; a session that panicked while holding it left plain data, so the
+    /// poison flag is ignored.
+    fn lock(&self) -> MutexGuard<'_, HashMap<NodeKey, Changes>> {
+        self.changes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The changes made to a node so far.
+    pub fn get(&self, key: &NodeKey) -> Changes {
+        self.lock().get(key).cloned().unwrap_or_default()
+    }
+
+    /// Applies a change to a node.
+    pub fn update(&self, key: NodeKey, change: impl FnOnce(&mut Changes)) {
+        change(self.lock().entry(key).or_default());
+    }
+}
+
+/// Now, in UNIX seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A radio's clock: UTC plus an offset.
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    /// Seconds ahead of UTC (negative: behind).
+    pub offset: i64,
+}
+
+impl Clock {
+    /// The radio's current time in UNIX seconds.
+    pub fn now(self) -> i64 {
+        unix_now() + self.offset
+    }
+
+    /// Date with a separator: `2023.08.16` (EH) or `2023-08-16` (TG).
+    pub fn date(self, separator: char) -> String {
+        let (y, mo, d, ..) = civil(self.now());
+        format!("{y:04}{separator}{mo:02}{separator}{d:02}")
+    }
+
+    /// `HH:MM:SS`.
+    pub fn time(self) -> String {
+        let (.., h, mi, s) = civil(self.now());
+        format!("{h:02}:{mi:02}:{s:02}")
+    }
+
+    /// The offset after setting the time of day to `hh:mm:ss`, keeping the date.
+    pub fn with_time(self, text: &str) -> Option<i64> {
+        let mut parts = text.split(':').map(|p| p.parse::<u32>().ok());
+        let (Some(Some(h)), Some(Some(m)), Some(Some(s)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if h > 23 || m > 59 || s > 59 || text.len() != 8 {
+            return None;
+        }
+        let now = self.now();
+        let midnight = now - now.rem_euclid(86_400);
+        let target = midnight + i64::from(h * 3600 + m * 60 + s);
+        Some(target - unix_now())
+    }
+
+    /// The offset after setting the date to `text` (`YYYY<sep>MM<sep>DD`), keeping the time.
+    pub fn with_date(self, text: &str, separator: char) -> Option<i64> {
+        let mut parts = text.split(separator).map(|p| p.parse::<u32>().ok());
+        let (Some(Some(y)), Some(Some(m)), Some(Some(d)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return None;
+        };
+        if text.len() != 10 || !(1970..=2099).contains(&y) || !(1..=12).contains(&m) {
+            return None;
+        }
+        let days = days_from_civil(i64::from(y), m, d);
+        // Reject 31 February and friends: the day must survive the round trip.
+        if civil(days * 86_400).2 != d {
+            return None;
+        }
+        let now = self.now();
+        let target = days * 86_400 + now.rem_euclid(86_400);
+        Some(target - unix_now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setting_time_and_date_moves_the_clock() {
+        let clock = Clock { offset: 0 };
+        let offset = clock.with_time("07:38:19").expect("valid time");
+        let moved = Clock { offset };
+        let time = moved.time();
+        assert!(
+            time.as_str() >= "07:38:19" && time.as_str() <= "07:38:21",
+            "{time}"
+        );
+        let offset = moved.with_date("2026.11.21", '.').expect("valid date");
+        let moved = Clock { offset };
+        assert_eq!(moved.date('.'), "2026.11.21");
+        assert!(clock.with_time("7:38:19").is_none());
+        assert!(clock.with_time("24:00:00").is_none());
+        assert!(clock.with_date("2026-02-30", '-').is_none());
+        assert!(clock.with_date("2026-11-21", '.').is_none());
+    }
+
+    #[test]
+    fn changes_are_shared_between_handles() {
+        let registry = Registry::new();
+        let key = (Ipv4Addr::new(127, 0, 0, 1), None);
+        registry
+            .clone()
+            .update(key.clone(), |c| c.location = Some("Oslo".into()));
+        assert_eq!(registry.get(&key).location.as_deref(), Some("Oslo"));
+    }
+}
