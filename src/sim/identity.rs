@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::persona::{Profile, RadioType};
+use super::persona::{Persona, Profile, RadioType};
 
 /// A small deterministic generator (SplitMix64) keyed by seed, address and a purpose label,
 /// so adding a field never changes the values of the others.
@@ -257,10 +257,18 @@ impl Radio {
     /// Builds the radio at `ip` from the seed and its profile (EH, BU or TU).
     pub fn new(seed: u64, ip: Ipv4Addr, profile: &Profile, radio_type: RadioType) -> Radio {
         let mut d = Draw::new(seed, ip, "radio");
+        // Failure personas built on an EH keep their banner (the banner-less EH-8010FX is an
+        // identification case of its own), so they fail only in the way they are named for.
+        let models = radio_type.default_models();
+        let models = if profile.persona == Persona::Eh {
+            models
+        } else {
+            &models[..models.len().min(3)]
+        };
         let model = profile
             .model
             .clone()
-            .unwrap_or_else(|| (d.pick(radio_type.default_models())).to_owned());
+            .unwrap_or_else(|| d.pick(models).to_owned());
         let name = profile.name.clone().unwrap_or_else(|| model.clone());
         let location = profile
             .location

@@ -25,6 +25,7 @@ use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId, cipher,
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
 
 use super::device::{Device, Kind};
 use super::fleet::Fleet;
@@ -380,10 +381,14 @@ fn config(device: &Device, shared: &Shared) -> Config {
     }
 }
 
-/// One channel's input pipe.
+/// One channel's input pipe and close signal.
 struct Chan {
-    tx: UnboundedSender<Vec<u8>>,
+    /// Input to the session task; dropped on EOF.
+    tx: Option<UnboundedSender<Vec<u8>>>,
     rx: Option<UnboundedReceiver<Vec<u8>>>,
+    /// Dropped when the channel closes (or the connection goes), waking hung tasks.
+    _close: oneshot::Sender<()>,
+    closed: Option<session::Closed>,
     pty: bool,
 }
 
@@ -416,9 +421,13 @@ impl Conn {
         }
     }
 
-    fn take_rx(&mut self, channel: ChannelId) -> Option<(UnboundedReceiver<Vec<u8>>, bool)> {
+    /// The channel's input and close signal, for the one task that runs on it.
+    fn take_io(
+        &mut self,
+        channel: ChannelId,
+    ) -> Option<(UnboundedReceiver<Vec<u8>>, session::Closed, bool)> {
         let chan = self.channels.get_mut(&channel)?;
-        Some((chan.rx.take()?, chan.pty))
+        Some((chan.rx.take()?, chan.closed.take()?, chan.pty))
     }
 }
 
@@ -494,11 +503,14 @@ impl Handler for Conn {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let (close, closed) = oneshot::channel();
         self.channels.insert(
             channel.id(),
             Chan {
-                tx,
+                tx: Some(tx),
                 rx: Some(rx),
+                _close: close,
+                closed: Some(closed),
                 pty: false,
             },
         );
@@ -539,7 +551,7 @@ impl Handler for Conn {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let cli = self.device.cli(self.shared.seed, &self.shared.registry);
-        let (Some(cli), Some((rx, _))) = (cli, self.take_rx(channel)) else {
+        let (Some(cli), Some((rx, closed, _))) = (cli, self.take_io(channel)) else {
             return session.channel_failure(channel);
         };
         session.channel_success(channel)?;
@@ -551,7 +563,7 @@ impl Handler for Conn {
                 id: channel,
                 ext: None,
             };
-            let end = session::shell(cli, behaviour, rx, &mut out).await;
+            let end = session::shell(cli, behaviour, rx, closed, &mut out).await;
             // A client that sent EOF still gets an exit status, as from a shell that read EOF.
             let status = match end {
                 End::Closed(status) => status,
@@ -569,7 +581,7 @@ impl Handler for Conn {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let cli = self.device.cli(self.shared.seed, &self.shared.registry);
-        let (Some(cli), Some((rx, pty))) = (cli, self.take_rx(channel)) else {
+        let (Some(cli), Some((_, closed, pty))) = (cli, self.take_io(channel)) else {
             return session.channel_failure(channel);
         };
         session.channel_success(channel)?;
@@ -587,7 +599,8 @@ impl Handler for Conn {
                 id: channel,
                 ext: Some(1),
             };
-            let status = session::exec(cli, behaviour, &command, pty, rx, &mut out, &mut err).await;
+            let status =
+                session::exec(cli, behaviour, &command, pty, closed, &mut out, &mut err).await;
             finish(&handle, channel, status).await;
         });
         Ok(())
@@ -599,9 +612,9 @@ impl Handler for Conn {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(chan) = self.channels.get(&channel) {
+        if let Some(tx) = self.channels.get(&channel).and_then(|c| c.tx.as_ref()) {
             // The session task may have ended; its input is then irrelevant.
-            let _ = chan.tx.send(data.to_vec());
+            let _ = tx.send(data.to_vec());
         }
         Ok(())
     }
@@ -611,8 +624,10 @@ impl Handler for Conn {
         channel: ChannelId,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // Dropping the sender ends the session task once it has read what was sent.
-        self.channels.remove(&channel);
+        // Dropping the sender ends the session's input once it has read what was sent.
+        if let Some(chan) = self.channels.get_mut(&channel) {
+            chan.tx = None;
+        }
         Ok(())
     }
 

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::oneshot;
 
 use super::cli::{Cli, Reply};
 
@@ -53,11 +54,6 @@ impl Input {
             self.pending.extend(chunk);
         }
     }
-
-    /// Waits until the peer goes, discarding input (a hung device).
-    async fn drain(&mut self) {
-        while self.rx.recv().await.is_some() {}
-    }
 }
 
 /// How a session ended.
@@ -69,11 +65,18 @@ pub enum End {
     Closed(u32),
 }
 
+/// Resolves when the channel is closed (its sender is dropped), however the client ends.
+pub type Closed = oneshot::Receiver<()>;
+
 /// Runs an interactive shell until the client leaves or the CLI closes the session.
+///
+/// Input ends (EOF) like a shell reading end of file; a hung command ignores that and waits
+/// for `closed`, as a device that stopped answering would.
 pub async fn shell<O: Output>(
     mut cli: Box<dyn Cli>,
     behaviour: Behaviour,
     rx: UnboundedReceiver<Vec<u8>>,
+    closed: Closed,
     out: &mut O,
 ) -> End {
     let mut input = Input {
@@ -143,7 +146,7 @@ pub async fn shell<O: Output>(
             if hangs(&behaviour, &text) {
                 let half = &reply.lines[..reply.lines.len() / 2];
                 send_lines(out, half, b"\r\n").await;
-                input.drain().await;
+                let _ = closed.await;
                 return End::Gone;
             }
             if !page(out, &mut input, &reply, behaviour.page_lines).await {
@@ -166,7 +169,7 @@ pub async fn exec<O: Output>(
     behaviour: Behaviour,
     command: &str,
     crlf: bool,
-    rx: UnboundedReceiver<Vec<u8>>,
+    closed: Closed,
     out: &mut O,
     err: &mut O,
 ) -> Option<u32> {
@@ -177,11 +180,7 @@ pub async fn exec<O: Output>(
     let newline: &[u8] = if crlf { b"\r\n" } else { b"\n" };
     if hangs(&behaviour, command) {
         send_lines(out, &reply.lines[..reply.lines.len() / 2], newline).await;
-        let mut input = Input {
-            rx,
-            pending: VecDeque::new(),
-        };
-        input.drain().await;
+        let _ = closed.await;
         return None;
     }
     let target = if reply.stderr { err } else { out };
@@ -278,8 +277,10 @@ mod tests {
         let (tx, rx) = mpsc::unbounded_channel();
         tx.send(input.to_vec()).expect("receiver alive");
         drop(tx);
+        let (close, closed) = oneshot::channel();
+        drop(close);
         let mut out = Buffer(Vec::new());
-        let end = shell(Box::new(Echo), behaviour, rx, &mut out).await;
+        let end = shell(Box::new(Echo), behaviour, rx, closed, &mut out).await;
         (String::from_utf8_lossy(&out.0).into_owned(), end)
     }
 
