@@ -8,6 +8,7 @@ use sikscan::docs::DocKind;
 
 /// Every binary and its path; a binary missing here fails `every_binary_is_documented`.
 const BINARIES: &[(&str, &str)] = &[
+    ("batchsave", env!("CARGO_BIN_EXE_batchsave")),
     ("ipgen", env!("CARGO_BIN_EXE_ipgen")),
     ("siksim", env!("CARGO_BIN_EXE_siksim")),
 ];

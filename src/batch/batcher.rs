@@ -1,0 +1,505 @@
+//! The batch loop: records in, batches out, until the input ends or a signal stops it.
+//!
+//! The reader thread parses; this thread keeps the open batch and writes it when it closes:
+//! on `--batch-size` records, `--every` after its first record, at the end of the input, and
+//! on SIGINT/SIGTERM. A first signal saves the open batch at once; then, when the input is a
+//! pipe, batchsave keeps reading until it ends, because the producer upstream got the same
+//! Ctrl-C and is writing its last records (losing them would defeat the point). A second
+//! signal, or the first when the input is a regular file, saves what was read and exits 130.
+//! A third exits at once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::time::Instant;
+
+use chrono::{Local, SecondsFormat, Utc};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use super::exec;
+use super::formats::{self, Columns, CsvStyle, Format};
+use super::input::{self, Entry, InputConfig, InputEnd, Item, Msg};
+use super::legacy;
+use super::manifest::{BatchEntry, CloseReason, FileEntry, StatusCounts};
+use super::outdir::{self, OutDir};
+use super::rejects::Rejects;
+use super::{BatchError, Layout, Options};
+use crate::pipe::{self, Exit};
+use crate::record::Record;
+
+/// Chunks (one per read of the input) in flight between the reader and the batcher; with
+/// the reader's buffer this bounds the memory the batch itself does not account for.
+const CHANNEL_CHUNKS: usize = 4;
+
+/// Rejected lines reported one by one on stderr; the rest are counted in the summary.
+const REJECTS_SHOWN: u64 = 10;
+
+/// Reads records from `options.input` and writes them in batches into `options.outdir`.
+pub fn run(options: &Options) -> Result<Exit, BatchError> {
+    let input = input::open(&options.input)?;
+    let (outdir, findings) = OutDir::open(&options.outdir)?;
+    if !options.quiet {
+        for temp in &findings.removed {
+            pipe::note(format!(
+                "removed {temp}, a temporary file left by an interrupted run"
+            ));
+        }
+    }
+    for batch in &findings.unlisted {
+        pipe::warn(format!(
+            "{}: the files of batch {batch} are not listed in {} (the run that wrote them \
+             was stopped before it could update it); numbering continues after them",
+            options.outdir.display(),
+            super::MANIFEST
+        ));
+    }
+
+    let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
+    let signals = watch_signals(tx.clone())?;
+    let input_name = input.name.to_string();
+    // A regular file has no producer upstream that is still finishing after a Ctrl-C.
+    let drain_after_signal = !input.regular_file;
+    let config = InputConfig {
+        by: options.by.clone(),
+        parse_records: options.layout == Some(Layout::Batchscanner),
+        tee: options.tee,
+    };
+    input::spawn(input, config, tx).map_err(|source| BatchError::Setup {
+        what: "starting the reader thread",
+        source,
+    })?;
+
+    let run_started = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let rejects = Rejects::new(outdir.path(), input_name.clone(), run_started);
+    let mut batcher = Batcher {
+        options,
+        outdir,
+        rejects,
+        input: input_name,
+        names: Vec::new(),
+        pending: Vec::new(),
+        opened: None,
+        rejects_saved: 0,
+        batches: 0,
+        records: 0,
+        statuses: StatusCounts::default(),
+        hook_failures: 0,
+        not_records: 0,
+        interrupted: false,
+    };
+    let stop = batcher.run(&rx, &signals, drain_after_signal)?;
+    batcher.finish(stop)
+}
+
+/// Counts SIGINT/SIGTERM and wakes the batcher; exits at once on the third.
+fn watch_signals(tx: SyncSender<Msg>) -> Result<Arc<AtomicUsize>, BatchError> {
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|source| BatchError::Setup {
+        what: "installing signal handlers",
+        source,
+    })?;
+    let seen = Arc::clone(&count);
+    std::thread::Builder::new()
+        .name("batchsave-signals".into())
+        .spawn(move || {
+            for _ in signals.forever() {
+                if seen.fetch_add(1, Ordering::SeqCst) + 1 >= 3 {
+                    // The batcher did not stop after two signals (a hung --exec hook, a stuck
+                    // disk): leave now. Finished batches are on disk; the next run removes
+                    // any temporary file.
+                    std::process::exit(i32::from(Exit::Interrupted.code()));
+                }
+                // When the channel is full the batcher is busy and checks the count anyway.
+                let _ = tx.try_send(Msg::Wake);
+            }
+        })
+        .map_err(|source| BatchError::Setup {
+            what: "starting the signal thread",
+            source,
+        })?;
+    Ok(count)
+}
+
+/// Why the loop stopped, when it was not an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// The input ended.
+    End,
+    /// A signal: exit 130.
+    Interrupted,
+    /// `--tee` found stdout closed: a clean stop.
+    OutputClosed,
+}
+
+struct Batcher<'a> {
+    options: &'a Options,
+    outdir: OutDir,
+    rejects: Rejects,
+    input: String,
+    /// Flattened names by id, as the reader interned them.
+    names: Vec<Box<str>>,
+    /// The open batch.
+    pending: Vec<Entry>,
+    /// When the open batch got its first record.
+    opened: Option<Instant>,
+    /// Rejects already counted in the manifest.
+    rejects_saved: u64,
+    batches: u64,
+    records: u64,
+    statuses: StatusCounts,
+    hook_failures: u64,
+    /// Records left out of the batchscanner files because they are not sikprobe records.
+    not_records: u64,
+    interrupted: bool,
+}
+
+impl Batcher<'_> {
+    fn run(
+        &mut self,
+        rx: &Receiver<Msg>,
+        signals: &AtomicUsize,
+        drain_after_signal: bool,
+    ) -> Result<Stop, BatchError> {
+        let mut signals_seen = 0;
+        loop {
+            let count = signals.load(Ordering::SeqCst);
+            if count > signals_seen {
+                signals_seen = count;
+                // Everything the reader has handed over belongs to the batch saved now.
+                let ended = self.take_ready(rx)?;
+                self.close(CloseReason::Signal)?;
+                self.interrupted = true;
+                if let Some(end) = ended {
+                    return self.end(end);
+                }
+                if count >= 2 || !drain_after_signal {
+                    return Ok(Stop::Interrupted);
+                }
+                if !self.options.quiet {
+                    pipe::note(
+                        "interrupted: the open batch is saved; saving the rest of the input \
+                         until it ends (interrupt again to stop now)",
+                    );
+                }
+            }
+            let message = match self.deadline() {
+                Some(deadline) => {
+                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(message) => message,
+                        Err(RecvTimeoutError::Timeout) => {
+                            self.close(CloseReason::Every)?;
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => Msg::End(reader_vanished()),
+                    }
+                }
+                None => rx.recv().unwrap_or_else(|_| Msg::End(reader_vanished())),
+            };
+            match message {
+                Msg::Wake => {}
+                Msg::Items(items) => self.take(items)?,
+                Msg::End(end) => return self.end(end),
+            }
+        }
+    }
+
+    /// When the open batch must close because of `--every`.
+    fn deadline(&self) -> Option<Instant> {
+        Some(self.opened? + self.options.every?)
+    }
+
+    /// Takes whatever the reader already handed over, without waiting; returns how the
+    /// input ended if the reader said so.
+    fn take_ready(&mut self, rx: &Receiver<Msg>) -> Result<Option<InputEnd>, BatchError> {
+        while let Ok(message) = rx.try_recv() {
+            match message {
+                Msg::Items(items) => self.take(items)?,
+                Msg::End(end) => return Ok(Some(end)),
+                Msg::Wake => {}
+            }
+        }
+        Ok(None)
+    }
+
+    fn take(&mut self, items: Vec<Item>) -> Result<(), BatchError> {
+        for item in items {
+            match item {
+                Item::Name(id, name) => {
+                    // Ids come in order; placing by id keeps names right even if they did not.
+                    let id = id as usize;
+                    if self.names.len() <= id {
+                        self.names.resize(id + 1, Box::from(""));
+                    }
+                    self.names[id] = name;
+                }
+                Item::Entry(entry) => {
+                    if self.pending.is_empty() {
+                        self.opened = Some(Instant::now());
+                    }
+                    self.pending.push(entry);
+                    if self.pending.len() >= self.options.batch_size.get() {
+                        self.close(CloseReason::Size)?;
+                    }
+                }
+                Item::Reject(reject) => {
+                    self.rejects.write(&reject)?;
+                    if self.rejects.count() <= REJECTS_SHOWN {
+                        pipe::warn(format!(
+                            "{}:{}: rejected ({}); saved in {}",
+                            self.input,
+                            reject.line,
+                            reject.reason,
+                            self.rejects.path().display()
+                        ));
+                    }
+                }
+            }
+        }
+        // A steady stream never lets recv_timeout expire: check the deadline here too.
+        if self
+            .deadline()
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            self.close(CloseReason::Every)?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, end: InputEnd) -> Result<Stop, BatchError> {
+        let reason = match end {
+            InputEnd::OutputClosed => CloseReason::OutputClosed,
+            _ => CloseReason::End,
+        };
+        // Whatever happened to the input, what was read is saved.
+        self.close(reason)?;
+        match end {
+            InputEnd::Eof | InputEnd::OutputClosed if self.interrupted => Ok(Stop::Interrupted),
+            InputEnd::Eof => Ok(Stop::End),
+            InputEnd::OutputClosed => Ok(Stop::OutputClosed),
+            InputEnd::ReadFailed(source) => Err(BatchError::Read {
+                name: self.input.clone(),
+                source,
+            }),
+            InputEnd::TeeFailed(source) => Err(BatchError::Tee(source)),
+        }
+    }
+
+    /// Writes the open batch, if it has records, then runs the `--exec` hooks on its files.
+    fn close(&mut self, reason: CloseReason) -> Result<(), BatchError> {
+        self.opened = None;
+        let (Some(first), Some(last)) = (self.pending.first(), self.pending.last()) else {
+            return Ok(());
+        };
+        let (first_line, last_line) = (first.line, last.line);
+        let batch = self.outdir.allocate_batch();
+        let written = self.write_batch(batch, reason, first_line, last_line);
+        self.pending.clear();
+        let files = written.map_err(|source| BatchError::BatchLost {
+            batch,
+            first_line,
+            last_line,
+            source: Box::new(source),
+        })?;
+        if let Some(template) = &self.options.exec {
+            for name in files {
+                let path = self.outdir.path().join(&name);
+                if let Err(err) = exec::run_hook(template, &path) {
+                    self.hook_failures += 1;
+                    pipe::warn(format!("--exec on {}: {err}", path.display()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes every file of a batch, makes them durable, then lists them in the manifest.
+    fn write_batch(
+        &mut self,
+        batch: u64,
+        reason: CloseReason,
+        first_line: u64,
+        last_line: u64,
+    ) -> Result<Vec<String>, BatchError> {
+        let mut files = Vec::new();
+        let mut statuses = StatusCounts::default();
+        for entry in &self.pending {
+            statuses.add(entry.status);
+        }
+        for (by, members) in self.groups() {
+            let mut counts = StatusCounts::default();
+            for entry in &members {
+                counts.add(entry.status);
+            }
+            for &format in &self.options.formats {
+                let name = outdir::batch_file_name(batch, by, format.extension());
+                let bytes = self.outdir.write(&name, |file| match format {
+                    Format::Csv => {
+                        let flat = || members.iter().map(|entry| &entry.flat);
+                        let columns = match &self.options.fields {
+                            Some(fields) => Columns::fixed(fields, &self.names),
+                            None => Columns::union(flat(), &self.names),
+                        };
+                        let style = CsvStyle {
+                            excel_safe: self.options.excel_safe,
+                        };
+                        formats::write_csv(file, flat(), &columns, style).map(drop)
+                    }
+                    Format::Json => {
+                        formats::write_json(file, members.iter().map(|e| e.raw.as_slice()))
+                            .map(drop)
+                    }
+                    Format::Ndjson => {
+                        formats::write_ndjson(file, members.iter().map(|e| e.raw.as_slice()))
+                            .map(drop)
+                    }
+                })?;
+                files.push(FileEntry {
+                    path: name,
+                    format: format.extension(),
+                    by: by.map(str::to_owned),
+                    records: members.len() as u64,
+                    bytes,
+                    statuses: Some(counts.to_json()),
+                });
+            }
+        }
+        if self.options.layout == Some(Layout::Batchscanner) {
+            self.write_legacy(batch, &mut files)?;
+        }
+        self.outdir.sync()?;
+        self.rejects.sync()?;
+        let new_rejects = self.rejects.count() - self.rejects_saved;
+        self.outdir.add_rejects(new_rejects);
+        self.rejects_saved = self.rejects.count();
+        let entry = BatchEntry {
+            batch,
+            closed: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            reason,
+            input: self.input.clone(),
+            first_line,
+            last_line,
+            records: self.pending.len() as u64,
+            statuses: statuses.to_json(),
+            files,
+        };
+        self.outdir.record_batch(&entry)?;
+        self.batches += 1;
+        self.records += entry.records;
+        for entry in &self.pending {
+            self.statuses.add(entry.status);
+        }
+        Ok(entry.files.into_iter().map(|file| file.path).collect())
+    }
+
+    /// The open batch split by `--by` value, in the order values first appear; one group of
+    /// everything without `--by`.
+    fn groups(&self) -> Vec<(Option<&str>, Vec<&Entry>)> {
+        if self.options.by.is_none() {
+            return vec![(None, self.pending.iter().collect())];
+        }
+        let mut groups: Vec<(Option<&str>, Vec<&Entry>)> = Vec::new();
+        for entry in &self.pending {
+            let value = entry.by.as_deref().unwrap_or("none");
+            match groups.iter_mut().find(|(by, _)| *by == Some(value)) {
+                Some((_, members)) => members.push(entry),
+                None => groups.push((Some(value), vec![entry])),
+            }
+        }
+        groups
+    }
+
+    fn write_legacy(&mut self, batch: u64, files: &mut Vec<FileEntry>) -> Result<(), BatchError> {
+        let mut records: Vec<&Record> = Vec::with_capacity(self.pending.len());
+        for entry in &self.pending {
+            match &entry.record {
+                Some(Ok(record)) => records.push(record),
+                Some(Err(reason)) => {
+                    self.not_records += 1;
+                    if self.not_records == 1 {
+                        pipe::warn(format!(
+                            "{}:{}: not a sikprobe record ({reason}); left out of the \
+                             batchscanner files (and so are any others, counted at the end)",
+                            self.input, entry.line
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+        let stamp = Local::now().format("%Y%m%d_%H%M%S").to_string();
+        let rendered = legacy::render(&records, &stamp).map_err(|source| BatchError::Write {
+            path: self.outdir.path().display().to_string(),
+            source,
+        })?;
+        for file in rendered {
+            let name = legacy::file_name(&stamp, batch, &file.suffix);
+            let bytes = self
+                .outdir
+                .write(&name, |out| std::io::Write::write_all(out, &file.content))?;
+            files.push(FileEntry {
+                path: name,
+                format: "batchscanner",
+                by: None,
+                records: file.rows,
+                bytes,
+                statuses: None,
+            });
+        }
+        Ok(())
+    }
+
+    /// Saves the reject count, prints the summary, and gives the exit status.
+    fn finish(self, stop: Stop) -> Result<Exit, BatchError> {
+        if self.rejects.count() > self.rejects_saved {
+            let mut outdir = self.outdir;
+            outdir.add_rejects(self.rejects.count() - self.rejects_saved);
+            outdir.save_manifest()?;
+        }
+        if self.not_records > 1 {
+            pipe::warn(format!(
+                "{} records were not sikprobe records and are not in the batchscanner files",
+                self.not_records
+            ));
+        }
+        if !self.options.quiet {
+            let mut summary = format!(
+                "{} {} of {} {} saved in {}",
+                self.batches,
+                plural(self.batches, "batch", "batches"),
+                self.records,
+                plural(self.records, "record", "records"),
+                self.options.outdir.display()
+            );
+            if self.records > 0 {
+                summary.push_str(&format!(" ({})", self.statuses.summary()));
+            }
+            if self.rejects.count() > 0 {
+                summary.push_str(&format!(
+                    "; {} {} rejected, see {}",
+                    self.rejects.count(),
+                    plural(self.rejects.count(), "line", "lines"),
+                    self.rejects.path().display()
+                ));
+            }
+            pipe::note(summary);
+        }
+        let strict_failure =
+            (self.rejects.count() > 0 && !self.options.allow_rejects) || self.hook_failures > 0;
+        Ok(match stop {
+            Stop::Interrupted => Exit::Interrupted,
+            _ if strict_failure => Exit::Partial,
+            Stop::End | Stop::OutputClosed => Exit::Success,
+        })
+    }
+}
+
+fn reader_vanished() -> InputEnd {
+    InputEnd::ReadFailed(std::io::Error::other(
+        "the reader thread stopped unexpectedly",
+    ))
+}
+
+fn plural<'a>(count: u64, one: &'a str, many: &'a str) -> &'a str {
+    if count == 1 { one } else { many }
+}

@@ -1,0 +1,144 @@
+//! batchsave's engine: group an NDJSON record stream into durable, schema-stable batch files.
+//!
+//! - [`flatten`]: one JSON object → dotted-name cells, parsed and flattened in one pass;
+//! - [`formats`]: CSV (RFC 4180), JSON and NDJSON writers;
+//! - [`atomic`]: files written under a temporary name, fsynced, renamed;
+//! - [`manifest`]: `manifest.json`, every batch with its files and counts per status;
+//! - [`legacy`]: batchscanner's files (`--layout batchscanner`), rebuilt from records;
+//! - `input`, `outdir`, `rejects`, `exec` and `batcher`: the reader thread, the output
+//!   directory, `rejects.ndjson`, `--exec` hooks, and the loop that ties them together.
+
+pub mod atomic;
+mod batcher;
+mod exec;
+pub mod flatten;
+pub mod formats;
+mod input;
+pub mod legacy;
+pub mod manifest;
+mod outdir;
+mod rejects;
+
+use std::io;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+pub use batcher::run;
+pub use formats::Format;
+pub use input::MAX_LINE;
+pub use manifest::MANIFEST;
+pub use rejects::REJECTS;
+
+use crate::pipe::OpenError;
+
+/// Extra file layouts written beside the native files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    /// batchscanner 0.1.7's per-batch CSV files, same names (plus the batch number), columns,
+    /// line ends and error strings.
+    Batchscanner,
+}
+
+/// What batchsave is asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Where batch files go.
+    pub outdir: PathBuf,
+    /// Where records come from (`-` is standard input).
+    pub input: PathBuf,
+    /// Records per batch.
+    pub batch_size: NonZeroUsize,
+    /// Close a batch this long after its first record.
+    pub every: Option<Duration>,
+    /// Native formats written for each batch.
+    pub formats: Vec<Format>,
+    /// Fixed CSV columns, instead of the union of each file's names.
+    pub fields: Option<Vec<String>>,
+    /// One file series per value of this (flattened) field.
+    pub by: Option<String>,
+    /// Extra layouts.
+    pub layout: Option<Layout>,
+    /// Neutralise formula-looking CSV cells.
+    pub excel_safe: bool,
+    /// Copy the input to standard output.
+    pub tee: bool,
+    /// Shell command run on each finished file.
+    pub exec: Option<String>,
+    /// Exit 0 even when lines were rejected.
+    pub allow_rejects: bool,
+    /// Nothing on stderr but errors and warnings.
+    pub quiet: bool,
+}
+
+/// Why batchsave stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The input could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// Reading the input failed.
+    #[error("reading {name}: {source}")]
+    Read {
+        /// The input.
+        name: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// Writing standard output (`--tee`) failed.
+    #[error("writing standard output: {0}")]
+    Tee(io::Error),
+    /// OUTDIR could not be created, read or synced.
+    #[error("output directory {path}: {source}")]
+    OutDir {
+        /// OUTDIR.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// OUTDIR exists and is not a directory.
+    #[error("output directory {path} exists and is not a directory")]
+    NotADirectory {
+        /// OUTDIR.
+        path: String,
+    },
+    /// Another batchsave holds OUTDIR's lock.
+    #[error("output directory {path} is in use by another batchsave")]
+    Locked {
+        /// OUTDIR.
+        path: String,
+    },
+    /// OUTDIR's manifest is unreadable or not batchsave's.
+    #[error(transparent)]
+    Manifest(#[from] manifest::ManifestError),
+    /// Writing a file failed (its temporary file was removed).
+    #[error("writing {path}: {source}")]
+    Write {
+        /// The file's final path.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// A batch could not be saved; its records are still in the input at these lines.
+    #[error("batch {batch} (input lines {first_line}-{last_line}) was not saved: {source}")]
+    BatchLost {
+        /// The batch number.
+        batch: u64,
+        /// Input line of its first record.
+        first_line: u64,
+        /// Input line of its last record.
+        last_line: u64,
+        /// What failed.
+        source: Box<BatchError>,
+    },
+    /// A thread or the signal handlers could not be set up.
+    #[error("{what}: {source}")]
+    Setup {
+        /// What was being set up.
+        what: &'static str,
+        /// Why it failed.
+        source: io::Error,
+    },
+}

@@ -1,0 +1,263 @@
+//! OUTDIR: created if needed, locked against a second batchsave, cleaned of an interrupted
+//! run's temporary files, and numbered so that a new run continues where the last one ended.
+
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::BatchError;
+use super::atomic::{self, AtomicFile};
+use super::manifest::{BatchEntry, Manifest};
+
+/// The lock file that keeps two batchsave processes out of one OUTDIR.
+const LOCK: &str = ".batchsave.lock";
+
+/// Longest `--by` value kept as is in a file name, after escaping.
+const LABEL_MAX: usize = 64;
+
+/// An open, locked output directory.
+#[derive(Debug)]
+pub struct OutDir {
+    path: PathBuf,
+    shown: String,
+    manifest: Manifest,
+    next_batch: u64,
+    /// Held for the life of the run; the lock goes with it.
+    _lock: File,
+}
+
+/// What opening OUTDIR found worth telling the user.
+#[derive(Debug, Default)]
+pub struct Findings {
+    /// Temporary files of an interrupted run, removed.
+    pub removed: Vec<String>,
+    /// Batches whose files exist but which the manifest does not list (the run that wrote
+    /// them was killed before it updated the manifest).
+    pub unlisted: Vec<u64>,
+}
+
+impl OutDir {
+    /// Creates (if needed), locks and inspects OUTDIR.
+    pub fn open(path: &Path) -> Result<(OutDir, Findings), BatchError> {
+        let shown = path.display().to_string();
+        let dir_error = |source: io::Error| BatchError::OutDir {
+            path: shown.clone(),
+            source,
+        };
+        match fs::metadata(path) {
+            Ok(meta) if !meta.is_dir() => {
+                return Err(BatchError::NotADirectory {
+                    path: shown.clone(),
+                });
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(path).map_err(dir_error)?;
+            }
+            Err(err) => return Err(dir_error(err)),
+        }
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.join(LOCK))
+            .map_err(dir_error)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(BatchError::Locked {
+                    path: shown.clone(),
+                });
+            }
+            Err(fs::TryLockError::Error(err)) => return Err(dir_error(err)),
+        }
+
+        let mut findings = Findings::default();
+        let mut highest = 0;
+        for entry in fs::read_dir(path).map_err(dir_error)? {
+            let name = entry.map_err(dir_error)?.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if atomic::is_temporary(name) {
+                let temp = path.join(name);
+                fs::remove_file(&temp).map_err(dir_error)?;
+                findings.removed.push(temp.display().to_string());
+            } else if let Some(batch) = batch_number(name) {
+                highest = highest.max(batch);
+            }
+        }
+        let manifest = Manifest::load(path)?;
+        findings.unlisted = (manifest.last_batch() + 1..=highest).collect();
+        if !findings.removed.is_empty() {
+            atomic::sync_dir(path).map_err(dir_error)?;
+        }
+        let next_batch = highest.max(manifest.last_batch()) + 1;
+        Ok((
+            OutDir {
+                path: path.to_owned(),
+                shown,
+                manifest,
+                next_batch,
+                _lock: lock,
+            },
+            findings,
+        ))
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The next batch number; each call gives a new one.
+    pub fn allocate_batch(&mut self) -> u64 {
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        batch
+    }
+
+    /// Writes `name` whole (temporary file, fsync, rename); returns its size.
+    pub fn write(
+        &self,
+        name: &str,
+        body: impl FnOnce(&mut AtomicFile) -> io::Result<()>,
+    ) -> Result<u64, BatchError> {
+        let write_error = |source: io::Error| BatchError::Write {
+            path: self.path.join(name).display().to_string(),
+            source,
+        };
+        let mut file = AtomicFile::create(&self.path, name).map_err(write_error)?;
+        body(&mut file).map_err(write_error)?;
+        file.commit().map_err(write_error)
+    }
+
+    /// Makes the renames done so far durable.
+    pub fn sync(&self) -> Result<(), BatchError> {
+        atomic::sync_dir(&self.path).map_err(|source| BatchError::OutDir {
+            path: self.shown.clone(),
+            source,
+        })
+    }
+
+    /// Adds a batch to the manifest and saves it.
+    pub fn record_batch(&mut self, entry: &BatchEntry) -> Result<(), BatchError> {
+        self.manifest.push(entry);
+        self.save_manifest()
+    }
+
+    /// Counts rejected lines in the manifest's totals (saved with the next batch, or by
+    /// [`OutDir::save_manifest`]).
+    pub fn add_rejects(&mut self, count: u64) {
+        self.manifest.add_rejects(count);
+    }
+
+    /// Saves the manifest atomically and durably.
+    pub fn save_manifest(&self) -> Result<(), BatchError> {
+        self.manifest
+            .save(&self.path)
+            .map_err(|source| BatchError::Write {
+                path: self
+                    .path
+                    .join(super::manifest::MANIFEST)
+                    .display()
+                    .to_string(),
+                source,
+            })?;
+        self.sync()
+    }
+}
+
+/// The native file name of a batch: `batch-000001.csv`, or `batch-000001.EH.csv` for the
+/// records whose `--by` value is `EH`.
+pub fn batch_file_name(batch: u64, by: Option<&str>, extension: &str) -> String {
+    match by {
+        Some(value) => format!("batch-{batch:06}.{}.{extension}", file_label(value)),
+        None => format!("batch-{batch:06}.{extension}"),
+    }
+}
+
+/// A `--by` value made safe for a file name: letters, digits, `_` and `-` are kept, any other
+/// byte is written `%XX` (so no value can name a path, a hidden file, or another value's
+/// series); a very long result is cut and ended by a hash of the whole value.
+pub fn file_label(value: &str) -> String {
+    let mut label = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-' {
+            label.push(char::from(byte));
+        } else {
+            let _ = write!(label, "%{byte:02X}");
+        }
+    }
+    if label.len() > LABEL_MAX {
+        let mut hasher = DefaultHasher::new();
+        value.hash(&mut hasher);
+        label.truncate(LABEL_MAX - 17);
+        let _ = write!(label, "~{:016x}", hasher.finish());
+    }
+    label
+}
+
+/// The batch number in a name batchsave wrote: `batch-<N>…` or `<YYYYmmdd_HHMMSS>_<N>_…`.
+fn batch_number(name: &str) -> Option<u64> {
+    let digits = if let Some(rest) = name.strip_prefix("batch-") {
+        rest
+    } else {
+        let stamp = name.get(..16)?;
+        let well_formed = stamp.bytes().enumerate().all(|(i, b)| match i {
+            8 => b == b'_',
+            15 => b == b'_',
+            _ => b.is_ascii_digit(),
+        });
+        if !well_formed {
+            return None;
+        }
+        &name[16..]
+    };
+    let end = digits.find(|c: char| !c.is_ascii_digit())?;
+    if end == 0 {
+        return None;
+    }
+    digits[..end].parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_numbers_are_read_back_from_both_layouts() {
+        assert_eq!(batch_number("batch-000012.csv"), Some(12));
+        assert_eq!(batch_number("batch-1234567.EH.ndjson"), Some(1234567));
+        assert_eq!(
+            batch_number("20261121_050904_000003_scan_results.csv"),
+            Some(3)
+        );
+        assert_eq!(batch_number("manifest.json"), None);
+        assert_eq!(batch_number("rejects.ndjson"), None);
+        assert_eq!(batch_number("batch-.csv"), None);
+        assert_eq!(batch_number("20261121_050904_scan_results.csv"), None);
+    }
+
+    #[test]
+    fn labels_cannot_escape_or_collide() {
+        assert_eq!(file_label("EH"), "EH");
+        assert_eq!(file_label("../x"), "%2E%2E%2Fx");
+        assert_eq!(file_label("a.b"), "a%2Eb");
+        assert_eq!(file_label("é"), "%C3%A9");
+        let long_a = file_label(&"a".repeat(200));
+        let long_b = file_label(&format!("{}b", "a".repeat(199)));
+        assert!(long_a.len() <= LABEL_MAX);
+        assert_ne!(long_a, long_b);
+        assert_eq!(batch_file_name(7, Some("TG"), "csv"), "batch-000007.TG.csv");
+        assert_eq!(batch_file_name(7, None, "json"), "batch-000007.json");
+    }
+
+    #[test]
+    fn a_second_writer_is_locked_out() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (_first, _) = OutDir::open(dir.path()).expect("first opens");
+        let err = OutDir::open(dir.path()).expect_err("second is refused");
+        assert!(matches!(err, BatchError::Locked { .. }), "{err}");
+    }
+}

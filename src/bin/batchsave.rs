@@ -1,0 +1,189 @@
+//! batchsave: group an NDJSON record stream into durable, schema-stable CSV / JSON batches.
+
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{CommandFactory, Parser};
+use sikscan::batch::{self, Format, Layout, Options};
+use sikscan::docs::{self, DocKind};
+use sikscan::pipe::{self, Exit};
+
+const LONG_ABOUT: &str = "\
+Group an NDJSON record stream (sikprobe's output, or any JSON objects, one per line) into \
+durable, schema-stable batch files in OUTDIR.
+
+Batches: a batch closes after --batch-size records, --every DURATION after its first record, \
+at the end of the input, and on the first SIGINT/SIGTERM; the last, partial batch is always \
+written and empty batches never are. Batch N is written as OUTDIR/batch-00000N.<format> \
+(with --by FIELD, one file per value: batch-00000N.<value>.<format>, a missing, null or \
+empty value being 'none'). A new run into the same OUTDIR continues the numbering and never \
+overwrites a file.
+
+Formats (--format, any of csv,json,ndjson; default csv,ndjson):
+  csv     RFC 4180: CRLF line ends, fields quoted only when they hold a comma, a quote or a \
+line break. Nested fields are flattened with dotted names (show.rf_status, \
+commands.0.output); an array of scalars becomes one cell joined with ';'; null, {} and [] \
+give an empty cell. The header is the union of the names in the file's records, in the order \
+first seen, so no column is ever lost; --fields fixes the columns instead. Cells that look \
+like spreadsheet formulas (starting with = + - @) are written as they are, because the data \
+is kept exact; --excel-safe prefixes them with ' (numbers such as -43 are left alone).
+  json    one JSON array of the batch's records.
+  ndjson  the batch's input lines, unchanged.
+
+--layout batchscanner also writes batchscanner's files for each batch, with its columns, \
+CRLF line ends and error strings (derived from each record's status): \
+<YYYYmmdd_HHMMSS>_<batch>_scan_results.csv, _cmds_results.csv, _show_eh.csv, _show_bu.csv, \
+_show_tu.csv and _show_tg_<section>.csv.
+
+Durability: every file is written under a temporary name in OUTDIR, fsynced, renamed, and \
+the directory fsynced; a crash or kill -9 leaves only whole files (a leftover temporary file \
+is removed by the next run). OUTDIR/manifest.json lists every batch, its files, record \
+counts and counts per status; it is replaced atomically after each batch.
+
+Bad input: a line that is not a JSON object is appended to OUTDIR/rejects.ndjson with its \
+line number and the reason, and reported on stderr; batchsave then exits 1 (0 with \
+--allow-rejects). Blank lines are skipped.
+
+Interrupts: the first SIGINT/SIGTERM saves the open batch at once. When the input is a \
+pipe, batchsave then keeps saving what arrives until the input ends (the producer upstream \
+got the same Ctrl-C and is writing its last records) and exits 130; a second signal stops \
+it at once, after saving what it has read.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  ipgen 10.0.0.0/24 | sikprobe -j 200 | batchsave out/
+  sikprobe -f hosts.txt | batchsave -n 500 --every 1m --by radio_type out/
+  batchsave -f scan.ndjson --format csv --fields ip,status,model,sw out/
+  sikprobe ... | batchsave --layout batchscanner output/      # batchscanner's files too
+  sikprobe ... | batchsave --tee out/ | jq -c 'select(.status != \"ok\")'
+  batchsave --exec 'gzip {}' --format ndjson out/ < records.ndjson
+
+Exit status:
+  0    success
+  1    some lines were rejected (see OUTDIR/rejects.ndjson; 0 with --allow-rejects), or an
+       --exec command failed
+  2    usage error, unreadable input, or an output directory problem (the error names the
+       path; batches already written stay whole)
+  130  interrupted (SIGINT/SIGTERM); everything read before it was saved
+A closed standard output under --tee (for example '| head') is a clean stop with status 0,
+after saving what was read.";
+
+/// batchsave's command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "batchsave",
+    version,
+    about = "Group an NDJSON record stream into durable, schema-stable CSV / JSON batches",
+    long_about = LONG_ABOUT,
+    after_help = AFTER_HELP
+)]
+struct Args {
+    /// Directory for the batch files (created if missing).
+    #[arg(value_name = "OUTDIR", required_unless_present = "generate")]
+    outdir: Option<PathBuf>,
+
+    /// Read records from FILE instead of standard input ('-' is standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    file: PathBuf,
+
+    /// Close a batch after N records.
+    #[arg(short = 'n', long, value_name = "N", default_value = "1000")]
+    batch_size: NonZeroUsize,
+
+    /// Close a batch DURATION after its first record (500ms, 30s, 5m...), so no record waits
+    /// longer than that to be saved.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    every: Option<Duration>,
+
+    /// Formats written for each batch, comma-separated.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "csv,ndjson"
+    )]
+    format: Vec<Format>,
+
+    /// Fix the CSV columns to these flattened names, comma-separated (other names are left
+    /// out of the CSV; JSON and NDJSON keep everything).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    fields: Option<Vec<String>>,
+
+    /// Write one file series per value of FIELD (a flattened name, such as radio_type or
+    /// show.rf_oper).
+    #[arg(long, value_name = "FIELD")]
+    by: Option<String>,
+
+    /// Also write another tool's files for each batch.
+    #[arg(long, value_name = "LAYOUT")]
+    layout: Option<Layout>,
+
+    /// Prefix CSV cells that start with = + - @ (formulas in a spreadsheet) with '.
+    #[arg(long)]
+    excel_safe: bool,
+
+    /// Copy the input to standard output unchanged, so batchsave can sit mid-pipeline.
+    #[arg(long)]
+    tee: bool,
+
+    /// Run CMD with 'sh -c' on each finished file, '{}' being the file's path (appended when
+    /// CMD has no '{}'); its output goes to stderr.
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
+
+    /// Exit 0 even when lines were rejected.
+    #[arg(long)]
+    allow_rejects: bool,
+
+    /// Print nothing on stderr but errors and warnings (no notes, no summary).
+    #[arg(short = 'q', long)]
+    quiet: bool,
+
+    /// Print a man page or a shell completion script.
+    #[arg(long, value_name = "KIND", hide = true)]
+    generate: Option<DocKind>,
+}
+
+fn main() -> ExitCode {
+    pipe::run("batchsave", || run(Args::parse()))
+}
+
+fn run(args: Args) -> anyhow::Result<Exit> {
+    if let Some(kind) = args.generate {
+        docs::print(Args::command(), kind)?;
+        return Ok(Exit::Success);
+    }
+    let Some(outdir) = args.outdir else {
+        anyhow::bail!("missing OUTDIR");
+    };
+    if args.file.as_os_str() == "-" && pipe::stdin_is_terminal() {
+        anyhow::bail!("no input: pipe NDJSON records into batchsave, or give -f FILE");
+    }
+    if args.fields.as_ref().is_some_and(|fields| fields.is_empty()) {
+        anyhow::bail!("--fields needs at least one name");
+    }
+    let mut formats: Vec<Format> = Vec::new();
+    for format in args.format {
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    let options = Options {
+        outdir,
+        input: args.file,
+        batch_size: args.batch_size,
+        every: args.every,
+        formats,
+        fields: args.fields,
+        by: args.by,
+        layout: args.layout,
+        excel_safe: args.excel_safe,
+        tee: args.tee,
+        exec: args.exec,
+        allow_rejects: args.allow_rejects,
+        quiet: args.quiet,
+    };
+    Ok(batch::run(&options)?)
+}
