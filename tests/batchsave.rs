@@ -699,6 +699,17 @@ fn appendix_a_records() -> Vec<Record> {
     let mut refused = Record::new(ip(18), Some(22), Status::Refused);
     refused.error = Some("connection refused".into());
     let silent = Record::new(ip(19), Some(22), Status::NoSsh);
+    // sikprobe keeps a quoted prompt's name without its quotes; batchscanner kept them.
+    let mut roof = identified(
+        17,
+        Status::Ok,
+        eh,
+        "EH-710TX",
+        "Roof North",
+        "7.7.10-13186-d2f25a6",
+        "T.BJF94A0015",
+    );
+    roof.prompt = Some("\"Roof North\">".into());
     let mut router = Record::new(ip(20), Some(22), Status::NotSiklu);
     router.banner = Some("Authorized access only".into());
     router.prompt = Some("Router>".into());
@@ -750,15 +761,7 @@ fn appendix_a_records() -> Vec<Record> {
             "7.7.10-13186-d2f25a6",
             "T.BJF943017B",
         ),
-        identified(
-            17,
-            Status::Ok,
-            eh,
-            "EH-710TX",
-            "\"Roof North\"",
-            "7.7.10-13186-d2f25a6",
-            "T.BJF94A0015",
-        ),
+        roof,
         refused,
         silent,
         router,

@@ -223,7 +223,7 @@ fn scan_row(record: &Record) -> Vec<String> {
             .map(|radio| radio.as_str().to_owned())
             .unwrap_or_default(),
         record.model.clone().unwrap_or_default(),
-        record.name.clone().unwrap_or_default(),
+        batchscanner_name(record),
         record.sw.clone().unwrap_or_default(),
         record.sn.clone().unwrap_or_default(),
         last_non_cmd_error(record),
@@ -275,15 +275,26 @@ fn not_siklu_error(record: &Record, banner: &str) -> String {
     }
 }
 
+/// The name as batchscanner wrote it: taken from a quoted prompt (`"Roof North">`) it kept its
+/// quotes, which a record's `name` may or may not have.
+fn batchscanner_name(record: &Record) -> String {
+    let name = record.name.as_deref().unwrap_or_default();
+    let quoted_prompt = record
+        .prompt
+        .as_deref()
+        .is_some_and(|prompt| prompt.trim_start().starts_with('"'));
+    if quoted_prompt && !name.is_empty() && !name.starts_with('"') {
+        format!("\"{name}\"")
+    } else {
+        name.to_owned()
+    }
+}
+
 /// `"<ip>: <name>"`, or the route of a client node reached through a DN.
 fn target_id(record: &Record) -> String {
     match &record.route {
         Some(route) => route.clone(),
-        None => format!(
-            "{}: {}",
-            ip_text(record),
-            record.name.as_deref().unwrap_or_default()
-        ),
+        None => format!("{}: {}", ip_text(record), batchscanner_name(record)),
     }
 }
 
@@ -502,6 +513,17 @@ mod tests {
         for (json, expected) in cases {
             assert_eq!(last_non_cmd_error(&record(json)), expected, "{json}");
         }
+    }
+
+    #[test]
+    fn names_from_quoted_prompts_get_their_quotes_back() {
+        let bare = record(r#"{"status":"ok","name":"Roof North","prompt":"\"Roof North\">"}"#);
+        let quoted =
+            record(r#"{"status":"ok","name":"\"Roof North\"","prompt":"\"Roof North\">"}"#);
+        let plain = record(r#"{"status":"ok","name":"EH-710TX","prompt":"EH-710TX>"}"#);
+        assert_eq!(batchscanner_name(&bare), "\"Roof North\"");
+        assert_eq!(batchscanner_name(&quoted), "\"Roof North\"");
+        assert_eq!(batchscanner_name(&plain), "EH-710TX");
     }
 
     #[test]
