@@ -347,13 +347,18 @@ const LEGACY_CIPHERS: &[cipher::Name] = &[
 ];
 const LEGACY_MACS: &[mac::Name] = &[mac::HMAC_SHA1];
 
-fn config(device: &Device, shared: &Shared) -> Config {
-    let profile = &device.profile;
+/// The authentication methods a device offers, before and after every failed attempt.
+fn methods(profile: &super::persona::Profile) -> MethodSet {
     let methods: &[MethodKind] = if profile.kbd_interactive_only {
         &[MethodKind::KeyboardInteractive]
     } else {
         &[MethodKind::Password, MethodKind::KeyboardInteractive]
     };
+    MethodSet::from(methods)
+}
+
+fn config(device: &Device, shared: &Shared) -> Config {
+    let profile = &device.profile;
     let (keys, preferred) = match (&shared.rsa, profile.legacy_only) {
         (Some(rsa), true) => (
             vec![rsa.clone()],
@@ -370,7 +375,7 @@ fn config(device: &Device, shared: &Shared) -> Config {
     };
     Config {
         server_id: SshId::Standard(Cow::Borrowed(SERVER_ID)),
-        methods: MethodSet::from(methods),
+        methods: methods(profile),
         auth_rejection_time: Duration::from_millis(200),
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys,
@@ -400,6 +405,17 @@ struct Conn {
 }
 
 impl Conn {
+    /// A failed attempt leaves every method open, as sshd does. (russh would otherwise drop
+    /// `password` after one failure, and paramiko then falls back to keyboard-interactive
+    /// with a fresh `ssh-userauth` service request that russh never answers, losing the
+    /// banner it had read: batchscanner's wrong-password radio would lose its identity.)
+    fn reject(&self) -> Auth {
+        Auth::Reject {
+            proceed_with_methods: Some(methods(&self.device.profile)),
+            partial_success: false,
+        }
+    }
+
     fn credentials_match(&self, user: &str, password: &[u8]) -> bool {
         let profile = &self.device.profile;
         user == profile.user && password == profile.password.as_bytes()
@@ -464,13 +480,13 @@ impl Handler for Conn {
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         if self.device.profile.kbd_interactive_only {
-            return Ok(Auth::reject());
+            return Ok(self.reject());
         }
         self.login_delay().await;
         Ok(if self.credentials_match(user, password.as_bytes()) {
             Auth::Accept
         } else {
-            Auth::reject()
+            self.reject()
         })
     }
 
@@ -492,7 +508,7 @@ impl Handler for Conn {
         Ok(if self.credentials_match(user, &answer) {
             Auth::Accept
         } else {
-            Auth::reject()
+            self.reject()
         })
     }
 
