@@ -20,8 +20,8 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(TEMP_SUFFIX)
 }
 
-/// A file being written under a temporary name; [`AtomicFile::commit`] gives it its final name,
-/// dropping it uncommitted removes it.
+/// A file being written under a temporary name; [`AtomicFile::rename`] gives it its final
+/// name, dropping it before that removes it.
 #[derive(Debug)]
 pub struct AtomicFile {
     temp: PathBuf,
@@ -57,18 +57,25 @@ impl AtomicFile {
         })
     }
 
-    /// Flushes and fsyncs the data, then renames the file to its final name. Returns the file's
-    /// size in bytes.
-    pub fn commit(mut self) -> io::Result<u64> {
-        let Some(writer) = self.file.take() else {
-            return Err(io::Error::other("file already committed"));
-        };
-        let file = writer
-            .into_inner()
-            .map_err(io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        let size = file.metadata()?.len();
-        drop(file);
+    /// Flushes what is buffered; returns the file's size in bytes.
+    pub fn finish(&mut self) -> io::Result<u64> {
+        let file = self.writer()?;
+        file.flush()?;
+        Ok(file.get_ref().metadata()?.len())
+    }
+
+    /// Fsyncs the data (after [`AtomicFile::finish`]); several files may be synced at once
+    /// from different threads.
+    pub fn sync(&mut self) -> io::Result<()> {
+        let file = self.writer()?;
+        file.flush()?;
+        file.get_ref().sync_all()
+    }
+
+    /// Gives the file its final name (after [`AtomicFile::sync`]). The caller fsyncs the
+    /// directory to make the new name durable.
+    pub fn rename(mut self) -> io::Result<()> {
+        self.file = None;
         if !self.replace && fs::symlink_metadata(&self.target).is_ok() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
@@ -78,7 +85,13 @@ impl AtomicFile {
         fs::rename(&self.temp, &self.target)?;
         // Renamed: nothing left for Drop to remove.
         self.temp = PathBuf::new();
-        Ok(size)
+        Ok(())
+    }
+
+    fn writer(&mut self) -> io::Result<&mut BufWriter<File>> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("file already renamed"))
     }
 }
 
@@ -86,14 +99,14 @@ impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &mut self.file {
             Some(file) => file.write(buf),
-            None => Err(io::Error::other("file already committed")),
+            None => Err(io::Error::other("file already renamed")),
         }
     }
 
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match &mut self.file {
             Some(file) => file.write_all(buf),
-            None => Err(io::Error::other("file already committed")),
+            None => Err(io::Error::other("file already renamed")),
         }
     }
 
@@ -124,12 +137,19 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn commit(mut file: AtomicFile) -> io::Result<u64> {
+        let size = file.finish()?;
+        file.sync()?;
+        file.rename()?;
+        Ok(size)
+    }
+
     #[test]
     fn a_committed_file_has_its_final_name_and_an_abandoned_one_leaves_nothing() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut file = AtomicFile::create(dir.path(), "a.csv").expect("created");
         file.write_all(b"x,y\r\n").expect("written");
-        assert_eq!(file.commit().expect("committed"), 5);
+        assert_eq!(commit(file).expect("committed"), 5);
         assert_eq!(
             fs::read(dir.path().join("a.csv")).expect("read"),
             b"x,y\r\n"
@@ -157,7 +177,7 @@ mod tests {
         fs::write(dir.path().join("a.csv"), "keep").expect("written");
         let mut file = AtomicFile::create(dir.path(), "a.csv").expect("created");
         file.write_all(b"new").expect("written");
-        let err = file.commit().expect_err("refused");
+        let err = commit(file).expect_err("refused");
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read(dir.path().join("a.csv")).expect("read"), b"keep");
         assert_eq!(fs::read_dir(dir.path()).expect("listed").count(), 1);

@@ -22,15 +22,16 @@ use super::formats::{self, Columns, CsvStyle, Format};
 use super::input::{self, Entry, InputConfig, InputEnd, Item, Msg};
 use super::legacy;
 use super::manifest::{BatchEntry, CloseReason, FileEntry, StatusCounts};
-use super::outdir::{self, OutDir};
+use super::outdir::{self, OutDir, Written};
 use super::rejects::Rejects;
 use super::{BatchError, Layout, Options};
 use crate::pipe::{self, Exit};
 use crate::record::Record;
 
-/// Chunks (one per read of the input) in flight between the reader and the batcher; with
-/// the reader's buffer this bounds the memory the batch itself does not account for.
-const CHANNEL_CHUNKS: usize = 4;
+/// Chunks (one per read of the input, at most 256 KiB of it) in flight between the reader and
+/// the batcher: enough for the reader to keep parsing while a batch is being fsynced, few
+/// enough to bound the memory the batch itself does not account for.
+const CHANNEL_CHUNKS: usize = 16;
 
 /// Rejected lines reported one by one on stderr; the rest are counted in the summary.
 const REJECTS_SHOWN: u64 = 10;
@@ -322,6 +323,7 @@ impl Batcher<'_> {
         last_line: u64,
     ) -> Result<Vec<String>, BatchError> {
         let mut files = Vec::new();
+        let mut written = Vec::new();
         let mut statuses = StatusCounts::default();
         for entry in &self.pending {
             statuses.add(entry.status);
@@ -333,7 +335,7 @@ impl Batcher<'_> {
             }
             for &format in &self.options.formats {
                 let name = outdir::batch_file_name(batch, by, format.extension());
-                let bytes = self.outdir.write(&name, |file| match format {
+                let file_written = self.outdir.write(&name, |file| match format {
                     Format::Csv => {
                         let flat = || members.iter().map(|entry| &entry.flat);
                         let columns = match &self.options.fields {
@@ -359,15 +361,15 @@ impl Batcher<'_> {
                     format: format.extension(),
                     by: by.map(str::to_owned),
                     records: members.len() as u64,
-                    bytes,
+                    bytes: file_written.bytes,
                     statuses: Some(counts.to_json()),
                 });
+                written.push(file_written);
             }
         }
         if self.options.layout == Some(Layout::Batchscanner) {
-            self.write_legacy(batch, &mut files)?;
+            self.write_legacy(batch, &mut files, &mut written)?;
         }
-        self.outdir.sync()?;
         self.rejects.sync()?;
         let new_rejects = self.rejects.count() - self.rejects_saved;
         self.outdir.add_rejects(new_rejects);
@@ -383,7 +385,7 @@ impl Batcher<'_> {
             statuses: statuses.to_json(),
             files,
         };
-        self.outdir.record_batch(&entry)?;
+        self.outdir.commit(written, &entry)?;
         self.batches += 1;
         self.records += entry.records;
         for entry in &self.pending {
@@ -409,7 +411,12 @@ impl Batcher<'_> {
         groups
     }
 
-    fn write_legacy(&mut self, batch: u64, files: &mut Vec<FileEntry>) -> Result<(), BatchError> {
+    fn write_legacy(
+        &mut self,
+        batch: u64,
+        files: &mut Vec<FileEntry>,
+        written: &mut Vec<Written>,
+    ) -> Result<(), BatchError> {
         let mut records: Vec<&Record> = Vec::with_capacity(self.pending.len());
         for entry in &self.pending {
             match &entry.record {
@@ -434,7 +441,7 @@ impl Batcher<'_> {
         })?;
         for file in rendered {
             let name = legacy::file_name(&stamp, batch, &file.suffix);
-            let bytes = self
+            let file_written = self
                 .outdir
                 .write(&name, |out| std::io::Write::write_all(out, &file.content))?;
             files.push(FileEntry {
@@ -442,9 +449,10 @@ impl Batcher<'_> {
                 format: "batchscanner",
                 by: None,
                 records: file.rows,
-                bytes,
+                bytes: file_written.bytes,
                 statuses: None,
             });
+            written.push(file_written);
         }
         Ok(())
     }

@@ -100,8 +100,14 @@ impl FlattenError {
 #[derive(Debug, Default)]
 pub struct Flattener {
     ids: HashMap<Box<str>, KeyId>,
+    names: Vec<Box<str>>,
     new_names: Vec<(KeyId, Box<str>)>,
     path: String,
+    /// The names of the previous record's cells, in order, and of this one's so far: records
+    /// of a stream mostly share their shape, so the name at the same position is compared
+    /// before any hashing.
+    previous: Vec<KeyId>,
+    current: Vec<KeyId>,
 }
 
 impl Flattener {
@@ -120,16 +126,27 @@ impl Flattener {
 
     /// The id of the name being built in `path` (no allocation when the name is known).
     fn intern_path(&mut self) -> KeyId {
-        match self.ids.get(self.path.as_str()) {
-            Some(&id) => id,
-            None => self.insert(self.path.as_str().into()),
-        }
+        let guess = self.previous.get(self.current.len()).copied();
+        let id = match guess {
+            Some(id)
+                if self.names.get(id as usize).map(AsRef::as_ref) == Some(self.path.as_str()) =>
+            {
+                id
+            }
+            _ => match self.ids.get(self.path.as_str()) {
+                Some(&id) => id,
+                None => self.insert(self.path.as_str().into()),
+            },
+        };
+        self.current.push(id);
+        id
     }
 
     fn insert(&mut self, name: Box<str>) -> KeyId {
         // More than 4 billion distinct names cannot fit in memory anyway.
         let id = KeyId::try_from(self.ids.len()).unwrap_or(KeyId::MAX);
         self.ids.insert(name.clone(), id);
+        self.names.push(name.clone());
         self.new_names.push((id, name));
         id
     }
@@ -141,9 +158,17 @@ impl Flattener {
 
     /// Parses one line that must hold exactly one JSON object, and flattens it.
     pub fn flatten(&mut self, line: &[u8]) -> Result<FlatRecord, FlattenError> {
-        let mut record = FlatRecord::default();
+        // One UTF-8 check of the whole line is cheaper than one per string.
+        let line = std::str::from_utf8(line).map_err(|err| FlattenError {
+            message: format!("invalid UTF-8 at column {}", err.valid_up_to() + 1),
+        })?;
+        let mut record = FlatRecord {
+            text: String::with_capacity(line.len()),
+            cells: Vec::with_capacity(self.previous.len()),
+        };
         self.path.clear();
-        let mut de = serde_json::Deserializer::from_slice(line);
+        self.current.clear();
+        let mut de = serde_json::Deserializer::from_str(line);
         let state = State {
             flattener: self,
             out: &mut record,
@@ -151,6 +176,7 @@ impl Flattener {
         let parsed = de
             .deserialize_map(ObjectVisitor { state, top: true })
             .and_then(|()| de.end());
+        std::mem::swap(&mut self.previous, &mut self.current);
         match parsed {
             Ok(()) => Ok(record),
             Err(err) => Err(FlattenError::from_json(&err)),

@@ -264,8 +264,9 @@ impl Manifest {
         self.rejects += count;
     }
 
-    /// Writes `dir/manifest.json` atomically (the caller fsyncs the directory).
-    pub fn save(&self, dir: &Path) -> io::Result<()> {
+    /// Writes the manifest under a temporary name in `dir`; the caller fsyncs and renames it
+    /// once the files it lists are durable.
+    pub fn write_temp(&self, dir: &Path) -> io::Result<AtomicFile> {
         let totals = serde_json::json!({
             "batches": self.batches,
             "records": self.records,
@@ -282,14 +283,20 @@ impl Manifest {
             file.write_all(b"\n")?;
         }
         file.write_all(b"]}\n")?;
-        file.commit()?;
-        Ok(())
+        file.finish()?;
+        Ok(file)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn save(manifest: &Manifest, dir: &Path) {
+        let mut file = manifest.write_temp(dir).expect("written");
+        file.sync().expect("synced");
+        file.rename().expect("renamed");
+    }
 
     fn entry(batch: u64, statuses: &StatusCounts) -> BatchEntry {
         BatchEntry {
@@ -321,12 +328,12 @@ mod tests {
         let mut manifest = Manifest::default();
         manifest.push(&entry(1, &counts));
         manifest.add_rejects(3);
-        manifest.save(dir.path()).expect("saved");
+        save(&manifest, dir.path());
 
         let mut again = Manifest::load(dir.path()).expect("loads");
         assert_eq!(again.last_batch(), 1);
         again.push(&entry(2, &counts));
-        again.save(dir.path()).expect("saved again");
+        save(&again, dir.path());
 
         let value: Value =
             serde_json::from_slice(&std::fs::read(dir.path().join(MANIFEST)).expect("read"))
