@@ -17,7 +17,7 @@ use chrono::{Local, SecondsFormat, Utc};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-use super::exec;
+use super::commit::{Committer, Job};
 use super::formats::{self, Columns, CsvStyle, Format};
 use super::input::{self, Entry, InputConfig, InputEnd, Item, Msg};
 use super::legacy;
@@ -39,7 +39,7 @@ const REJECTS_SHOWN: u64 = 10;
 /// Reads records from `options.input` and writes them in batches into `options.outdir`.
 pub fn run(options: &Options) -> Result<Exit, BatchError> {
     let input = input::open(&options.input)?;
-    let (outdir, findings) = OutDir::open(&options.outdir)?;
+    let (outdir, ledger, findings) = OutDir::open(&options.outdir)?;
     if !options.quiet {
         for temp in &findings.removed {
             pipe::note(format!(
@@ -71,11 +71,13 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
         source,
     })?;
 
+    let committer = Committer::start(ledger, outdir.path().to_owned(), options.exec.clone())?;
     let run_started = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let rejects = Rejects::new(outdir.path(), input_name.clone(), run_started);
     let mut batcher = Batcher {
         options,
         outdir,
+        committer,
         rejects,
         input: input_name,
         names: Vec::new(),
@@ -85,11 +87,10 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
         batches: 0,
         records: 0,
         statuses: StatusCounts::default(),
-        hook_failures: 0,
         not_records: 0,
         interrupted: false,
     };
-    let stop = batcher.run(&rx, &signals, drain_after_signal)?;
+    let stop = batcher.run(&rx, &signals, drain_after_signal);
     batcher.finish(stop)
 }
 
@@ -136,6 +137,7 @@ enum Stop {
 struct Batcher<'a> {
     options: &'a Options,
     outdir: OutDir,
+    committer: Committer,
     rejects: Rejects,
     input: String,
     /// Flattened names by id, as the reader interned them.
@@ -149,7 +151,6 @@ struct Batcher<'a> {
     batches: u64,
     records: u64,
     statuses: StatusCounts,
-    hook_failures: u64,
     /// Records left out of the batchscanner files because they are not sikprobe records.
     not_records: u64,
     interrupted: bool,
@@ -286,7 +287,7 @@ impl Batcher<'_> {
         }
     }
 
-    /// Writes the open batch, if it has records, then runs the `--exec` hooks on its files.
+    /// Writes the open batch, if it has records, and hands it to the commit thread.
     fn close(&mut self, reason: CloseReason) -> Result<(), BatchError> {
         self.opened = None;
         let (Some(first), Some(last)) = (self.pending.first(), self.pending.last()) else {
@@ -296,32 +297,23 @@ impl Batcher<'_> {
         let batch = self.outdir.allocate_batch();
         let written = self.write_batch(batch, reason, first_line, last_line);
         self.pending.clear();
-        let files = written.map_err(|source| BatchError::BatchLost {
+        let job = written.map_err(|source| BatchError::BatchLost {
             batch,
             first_line,
             last_line,
             source: Box::new(source),
         })?;
-        if let Some(template) = &self.options.exec {
-            for name in files {
-                let path = self.outdir.path().join(&name);
-                if let Err(err) = exec::run_hook(template, &path) {
-                    self.hook_failures += 1;
-                    pipe::warn(format!("--exec on {}: {err}", path.display()));
-                }
-            }
-        }
-        Ok(())
+        self.committer.send(job)
     }
 
-    /// Writes every file of a batch, makes them durable, then lists them in the manifest.
+    /// Writes every file of a batch under temporary names, for the commit thread.
     fn write_batch(
         &mut self,
         batch: u64,
         reason: CloseReason,
         first_line: u64,
         last_line: u64,
-    ) -> Result<Vec<String>, BatchError> {
+    ) -> Result<Job, BatchError> {
         let mut files = Vec::new();
         let mut written = Vec::new();
         let mut statuses = StatusCounts::default();
@@ -372,7 +364,6 @@ impl Batcher<'_> {
         }
         self.rejects.sync()?;
         let new_rejects = self.rejects.count() - self.rejects_saved;
-        self.outdir.add_rejects(new_rejects);
         self.rejects_saved = self.rejects.count();
         let entry = BatchEntry {
             batch,
@@ -385,13 +376,16 @@ impl Batcher<'_> {
             statuses: statuses.to_json(),
             files,
         };
-        self.outdir.commit(written, &entry)?;
         self.batches += 1;
         self.records += entry.records;
         for entry in &self.pending {
             self.statuses.add(entry.status);
         }
-        Ok(entry.files.into_iter().map(|file| file.path).collect())
+        Ok(Job {
+            files: written,
+            entry,
+            rejects: new_rejects,
+        })
     }
 
     /// The open batch split by `--by` value, in the order values first appear; one group of
@@ -457,13 +451,22 @@ impl Batcher<'_> {
         Ok(())
     }
 
-    /// Saves the reject count, prints the summary, and gives the exit status.
-    fn finish(self, stop: Stop) -> Result<Exit, BatchError> {
-        if self.rejects.count() > self.rejects_saved {
-            let mut outdir = self.outdir;
-            outdir.add_rejects(self.rejects.count() - self.rejects_saved);
-            outdir.save_manifest()?;
-        }
+    /// Waits for the commit thread (every batch handed over is durable and listed, even when
+    /// the loop stopped on an error), saves the reject count, prints the summary, and gives
+    /// the exit status.
+    fn finish(self, stop: Result<Stop, BatchError>) -> Result<Exit, BatchError> {
+        let unsaved = self.rejects.count() - self.rejects_saved;
+        let committed = self.committer.finish(unsaved);
+        let (stop, report) = match (stop, committed) {
+            (Err(err), committed) => {
+                if let Err(also) = committed {
+                    pipe::warn(also);
+                }
+                return Err(err);
+            }
+            (Ok(_), Err(err)) => return Err(err),
+            (Ok(stop), Ok(report)) => (stop, report),
+        };
         if self.not_records > 1 {
             pipe::warn(format!(
                 "{} records were not sikprobe records and are not in the batchscanner files",
@@ -493,7 +496,7 @@ impl Batcher<'_> {
             pipe::note(summary);
         }
         let strict_failure =
-            (self.rejects.count() > 0 && !self.options.allow_rejects) || self.hook_failures > 0;
+            (self.rejects.count() > 0 && !self.options.allow_rejects) || report.hook_failures > 0;
         Ok(match stop {
             Stop::Interrupted => Exit::Interrupted,
             _ if strict_failure => Exit::Partial,

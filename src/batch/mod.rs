@@ -5,11 +5,13 @@
 //! - [`atomic`]: files written under a temporary name, fsynced, renamed;
 //! - [`manifest`]: `manifest.json`, every batch with its files and counts per status;
 //! - [`legacy`]: batchscanner's files (`--layout batchscanner`), rebuilt from records;
-//! - `input`, `outdir`, `rejects`, `exec` and `batcher`: the reader thread, the output
-//!   directory, `rejects.ndjson`, `--exec` hooks, and the loop that ties them together.
+//! - `input`, `outdir`, `commit`, `rejects`, `exec` and `batcher`: the reader thread, the
+//!   output directory, the commit thread, `rejects.ndjson`, `--exec` hooks, and the loop that
+//!   ties them together.
 
 pub mod atomic;
 mod batcher;
+mod commit;
 mod exec;
 pub mod flatten;
 pub mod formats;

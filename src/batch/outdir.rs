@@ -17,15 +17,22 @@ const LOCK: &str = ".batchsave.lock";
 /// Longest `--by` value kept as is in a file name, after escaping.
 const LABEL_MAX: usize = 64;
 
-/// An open, locked output directory.
+/// An open, locked output directory, where batch files are written.
 #[derive(Debug)]
 pub struct OutDir {
     path: PathBuf,
-    shown: String,
-    manifest: Manifest,
     next_batch: u64,
     /// Held for the life of the run; the lock goes with it.
     _lock: File,
+}
+
+/// The manifest side of the output directory: makes written files durable and lists them.
+/// It lives on the commit thread, so the next batch is prepared while the disk syncs this one.
+#[derive(Debug)]
+pub struct Ledger {
+    path: PathBuf,
+    shown: String,
+    manifest: Manifest,
 }
 
 /// What opening OUTDIR found worth telling the user.
@@ -40,7 +47,7 @@ pub struct Findings {
 
 impl OutDir {
     /// Creates (if needed), locks and inspects OUTDIR.
-    pub fn open(path: &Path) -> Result<(OutDir, Findings), BatchError> {
+    pub fn open(path: &Path) -> Result<(OutDir, Ledger, Findings), BatchError> {
         let shown = path.display().to_string();
         let dir_error = |source: io::Error| BatchError::OutDir {
             path: shown.clone(),
@@ -96,10 +103,13 @@ impl OutDir {
         Ok((
             OutDir {
                 path: path.to_owned(),
-                shown,
-                manifest,
                 next_batch,
                 _lock: lock,
+            },
+            Ledger {
+                path: path.to_owned(),
+                shown,
+                manifest,
             },
             findings,
         ))
@@ -117,7 +127,7 @@ impl OutDir {
         batch
     }
 
-    /// Writes `name` under a temporary name; [`OutDir::commit`] makes it durable and visible.
+    /// Writes `name` under a temporary name; [`Ledger::commit`] makes it durable and visible.
     pub fn write(
         &self,
         name: &str,
@@ -134,15 +144,25 @@ impl OutDir {
             Err(source) => Err(BatchError::Write { path, source }),
         }
     }
+}
 
-    /// Makes a batch's files durable, gives them their names, then lists the batch in the
+impl Ledger {
+    /// Makes batches' files durable, gives them their names, then lists the batches in the
     /// manifest, in an order that never lets the manifest name a file that is not whole.
     ///
     /// The files and the new manifest are fsynced in parallel (one wait for the disk instead
     /// of one per file); the files are renamed and the directory fsynced; then the manifest is
     /// renamed over the old one and the directory fsynced again.
-    pub fn commit(&mut self, files: Vec<Written>, entry: &BatchEntry) -> Result<(), BatchError> {
-        self.manifest.push(entry);
+    pub fn commit(
+        &mut self,
+        files: Vec<Written>,
+        entries: &[BatchEntry],
+        rejects: u64,
+    ) -> Result<(), BatchError> {
+        for entry in entries {
+            self.manifest.push(entry);
+        }
+        self.manifest.add_rejects(rejects);
         let manifest = self.manifest_temp()?;
         let mut files = files;
         files.push(manifest);
@@ -183,21 +203,16 @@ impl OutDir {
     }
 
     /// Makes the renames done so far durable.
-    pub fn sync(&self) -> Result<(), BatchError> {
+    fn sync(&self) -> Result<(), BatchError> {
         atomic::sync_dir(&self.path).map_err(|source| BatchError::OutDir {
             path: self.shown.clone(),
             source,
         })
     }
 
-    /// Counts rejected lines in the manifest's totals (saved with the next batch, or by
-    /// [`OutDir::save_manifest`]).
-    pub fn add_rejects(&mut self, count: u64) {
+    /// Counts rejected lines in the manifest's totals and saves it atomically and durably.
+    pub fn save_rejects(&mut self, count: u64) -> Result<(), BatchError> {
         self.manifest.add_rejects(count);
-    }
-
-    /// Saves the manifest atomically and durably.
-    pub fn save_manifest(&self) -> Result<(), BatchError> {
         let mut manifest = self.manifest_temp()?;
         manifest.file.sync().map_err(|source| BatchError::Write {
             path: manifest.path.clone(),
@@ -220,7 +235,7 @@ impl OutDir {
     }
 }
 
-/// A file written under its temporary name, waiting for [`OutDir::commit`].
+/// A file written under its temporary name, waiting for [`Ledger::commit`].
 #[derive(Debug)]
 pub struct Written {
     path: String,
@@ -326,7 +341,7 @@ mod tests {
     #[test]
     fn a_second_writer_is_locked_out() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (_first, _) = OutDir::open(dir.path()).expect("first opens");
+        let (_first, _, _) = OutDir::open(dir.path()).expect("first opens");
         let err = OutDir::open(dir.path()).expect_err("second is refused");
         assert!(matches!(err, BatchError::Locked { .. }), "{err}");
     }
