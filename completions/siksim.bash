@@ -23,7 +23,7 @@ _siksim() {
 
     case "${cmd}" in
         siksim)
-            opts="-f -p -q -h -V --persona --fleet --demo --port --seed --describe --pidfile --quiet --generate --help --version"
+            opts="-f -p -q -h -V --persona --fleet --demo --port --seed --describe --pidfile --workers --quiet --generate --worker --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -57,8 +57,16 @@ _siksim() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --workers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --generate)
                     COMPREPLY=($(compgen -W "man bash zsh fish" -- "${cur}"))
+                    return 0
+                    ;;
+                --worker)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

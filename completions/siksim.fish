@@ -3,10 +3,12 @@ complete -c siksim -s f -l fleet -d 'Read the fleet from FILE (TOML, or JSON whe
 complete -c siksim -s p -l port -d 'TCP port every device listens on' -r
 complete -c siksim -l seed -d 'Seed of every per-device value: the same seed serves the same fleet' -r
 complete -c siksim -l pidfile -d 'Write the process id to FILE once serving; removed on a clean stop' -r -F
+complete -c siksim -l workers -d 'Serve the fleet from N worker processes (default: one process, or as many as the open-file limit requires)' -r
 complete -c siksim -l generate -d 'Print a man page or a shell completion script' -r -f -a "man\t'The roff man page (section 1)'
 bash\t'bash completion'
 zsh\t'zsh completion'
 fish\t'fish completion'"
+complete -c siksim -l worker -d 'Serve slice K of N of the fleet as a worker of another siksim' -r
 complete -c siksim -l demo -d 'Serve the demo fleet on 127.77.0.0/24'
 complete -c siksim -l describe -d 'Print the ground truth as NDJSON (one line per device and per TG client node), then exit without serving'
 complete -c siksim -s q -l quiet -d 'Print nothing on stderr but errors and the ready line'

@@ -85,6 +85,19 @@ fn show_output_over_openssh_matches_describe() {
             running.contains(record["sw"].as_str().expect("sw")),
             "{running}"
         );
+        let fingerprint = Login::new(ip(0, host), sim.port, "admin")
+            .option("LogLevel=DEBUG1")
+            .exec("show sw")
+            .run();
+        let host_key = record["host_key"].as_str().expect("a host key");
+        assert!(host_key.starts_with("ssh-ed25519 SHA256:"), "{host_key}");
+        assert!(
+            fingerprint
+                .stderr
+                .contains(&format!("Server host key: {host_key}")),
+            "{host}: {}",
+            fingerprint.stderr
+        );
         // The userauth banner, as OpenSSH prints it on stderr.
         match record["banner"].as_str() {
             Some(banner) => assert!(seen.stderr.contains(banner), "{host}: {}", seen.stderr),
@@ -237,6 +250,7 @@ fn legacy_only_radios_need_legacy_algorithms() {
         "{modern:?}"
     );
     let legacy = Login::new(ip(4, 1), sim.port, "admin")
+        .option("LogLevel=DEBUG1")
         .option("KexAlgorithms=+diffie-hellman-group14-sha1")
         .option("HostKeyAlgorithms=+ssh-rsa")
         .option("Ciphers=+aes128-cbc")
@@ -245,6 +259,16 @@ fn legacy_only_radios_need_legacy_algorithms() {
         .run();
     assert_eq!(legacy.code, Some(0), "{legacy:?}");
     assert!(legacy.stdout.contains("Flash Bank"));
+    let record = &sim.describe()[&ip(4, 1).to_string()];
+    let host_key = record["host_key"].as_str().expect("a host key");
+    assert!(host_key.starts_with("ssh-rsa SHA256:"), "{host_key}");
+    assert!(
+        legacy
+            .stderr
+            .contains(&format!("Server host key: {host_key}")),
+        "{}",
+        legacy.stderr
+    );
 }
 
 /// The failure personas of test 5, one address each.
@@ -514,4 +538,40 @@ fn bad_fleets_are_usage_errors_naming_the_group() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn worker_processes_share_a_fleet_and_stop_together() {
+    let sim = Sim::start(
+        &["127.188.0.0/28", "--persona", "tu", "--workers", "3"],
+        22188,
+    );
+    assert!(
+        sim.ready
+            .starts_with("siksim: ready: 14 addresses, 14 listening on port 22188")
+            && sim.ready.ends_with("(3 worker processes)"),
+        "{}",
+        sim.ready
+    );
+    let truth = sim.describe();
+    // The first and last addresses live in different workers.
+    for host in [1, 14] {
+        let seen = Login::new(ip(8, host), sim.port, "admin")
+            .exec("show inventory 1")
+            .run();
+        let serial = &truth[&ip(8, host).to_string()]["sn"];
+        assert_eq!(
+            fields(&seen.stdout)["inventory 1 serial"],
+            *serial,
+            "{seen:?}"
+        );
+    }
+    let (status, _) = sim.stop();
+    assert!(status.success());
+    for host in [1, 14] {
+        assert!(
+            TcpStream::connect((ip(8, host), 22188)).is_err(),
+            "worker still serving"
+        );
+    }
 }

@@ -10,7 +10,8 @@ use sikscan::pipe::{self, DataOut, Exit};
 use sikscan::sim::describe;
 use sikscan::sim::fleet::{DEMO_BLOCK, Fleet};
 use sikscan::sim::persona::Persona;
-use sikscan::sim::server::{Server, raise_fd_limit};
+use sikscan::sim::server::{FD_HEADROOM, Server, raise_fd_limit};
+use sikscan::sim::workers;
 
 const LONG_ABOUT: &str = "\
 Serve a simulated fleet of Siklu radios (EtherHaul, classic MultiHaul BU/TU, MultiHaul TG) and
@@ -23,9 +24,9 @@ loopback, no setup needed); all listen on one port (22 by default, which needs r
 MACs, uptime, clock) are drawn deterministically from --seed and the address, and
 --describe prints the ground truth as NDJSON, one line per device (plus one per TG client
 node): ip, port, persona, status (what sikprobe reports with default settings), radio_type,
-model, name, sw, sn, banner, prompt, user, auth_methods, algorithms, clock_offset_s, show
-(parsed show values with batchscanner's field names; values that move are null), route,
-parent, reachable (TG CNs) and behaviour.
+model, name, sw, sn, banner, host_key, prompt, user, auth_methods, algorithms,
+clock_offset_s, show (parsed show values with batchscanner's field names; values that move
+are null), route, parent, reachable (TG CNs) and behaviour.
 
 The fleet comes from SPEC arguments (the ipgen grammar: 127.1.0.0/24, 127.1.0.1-127.1.0.9,
 127.1.1-3.*) served as one --persona, from a --fleet file, or from --demo (254 devices on
@@ -82,7 +83,13 @@ Commands also run on exec channels (ssh host 'show system').
 
 Once every listener is up, siksim prints one line on stderr:
   siksim: ready: N addresses, M listening on port P, pid PID
-and serves until SIGINT or SIGTERM, then stops cleanly (exit 0) and removes --pidfile.";
+and serves until SIGINT or SIGTERM, then stops cleanly (exit 0) and removes --pidfile.
+
+Every address has its own listening socket (so a closed address refuses connections). At start
+siksim raises its open-file limit as far as it may; when one process still cannot hold a
+socket per address (a /16 under a hard limit of 20000), it serves the fleet from several
+worker processes, each owning a slice of the addresses, and the ready line ends with
+'(K worker processes)'. Stopping the main process stops them all.";
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -139,6 +146,11 @@ struct Args {
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
 
+    /// Serve the fleet from N worker processes (default: one process, or as many as the
+    /// open-file limit requires).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
+
     /// Print nothing on stderr but errors and the ready line.
     #[arg(short = 'q', long)]
     quiet: bool,
@@ -146,6 +158,10 @@ struct Args {
     /// Print a man page or a shell completion script.
     #[arg(long, value_name = "KIND", hide = true)]
     generate: Option<DocKind>,
+
+    /// Serve slice K of N of the fleet as a worker of another siksim.
+    #[arg(long, value_name = "K/N", hide = true, value_parser = workers::parse_worker)]
+    worker: Option<(usize, usize)>,
 }
 
 fn parse_persona(text: &str) -> Result<Persona, String> {
@@ -181,7 +197,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 
     if args.describe {
         let mut out = DataOut::stdout(false);
-        for record in describe::records(&fleet, args.seed, args.port) {
+        for record in describe::records(&fleet, args.seed, args.port)? {
             let mut line = serde_json::to_vec(&record)?;
             line.push(b'\n');
             out.write_record(&line)?;
@@ -190,33 +206,74 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
 
-    raise_fd_limit(fleet.len() as u64)?;
+    let limit = raise_fd_limit(fleet.len() as u64 + FD_HEADROOM);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(fleet, &args))
+    runtime.block_on(serve(fleet, limit, &args))
 }
 
-async fn serve(fleet: Fleet, args: &Args) -> anyhow::Result<Exit> {
+async fn serve(fleet: Fleet, limit: u64, args: &Args) -> anyhow::Result<Exit> {
     use tokio::signal::unix::{SignalKind, signal};
     // Install the handlers before announcing readiness, so a stop right after it is clean.
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let server = Server::start(fleet, args.seed, args.port).await?;
+    let addresses = fleet.len();
+    if let Some((k, n)) = args.worker {
+        let server =
+            Server::start(fleet, args.seed, args.port, workers::slice(addresses, k, n)).await?;
+        eprintln!("{}{} listening", workers::WORKER_READY, server.listening());
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        return Ok(Exit::Success);
+    }
+    let needed = workers::worker_count(addresses, limit);
+    let count = args
+        .workers
+        .map_or(needed, |n| usize::from(n).max(needed).min(addresses));
+    let (server, mut pool, listening) = if count == 1 && args.workers.is_none() {
+        let server = Server::start(fleet, args.seed, args.port, 0..addresses).await?;
+        let listening = server.listening();
+        (Some(server), None, listening)
+    } else {
+        // One process may not hold a socket per address: run slices in worker processes.
+        let exe = std::env::current_exe().context("finding the siksim executable")?;
+        let argv: Vec<_> = std::env::args_os().skip(1).collect();
+        let pool = workers::Workers::start(&exe, &argv, count).await?;
+        let listening = pool.listening();
+        (None, Some(pool), listening)
+    };
     if let Some(path) = &args.pidfile {
         std::fs::write(path, format!("{}\n", std::process::id()))
             .with_context(|| format!("writing pidfile {}", path.display()))?;
     }
+    let processes = match &pool {
+        Some(pool) => format!(" ({} worker processes)", pool.len()),
+        None => String::new(),
+    };
     eprintln!(
-        "siksim: ready: {} addresses, {} listening on port {}, pid {}",
-        server.addresses(),
-        server.listening(),
-        server.port(),
+        "siksim: ready: {addresses} addresses, {listening} listening on port {}, pid {}{processes}",
+        args.port,
         std::process::id()
     );
+    let mut failed = false;
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = terminate.recv() => {}
+        status = async {
+            match pool.as_mut() {
+                Some(pool) => pool.any_exit().await,
+                None => std::future::pending().await,
+            }
+        } => {
+            pipe::warn(format!("a worker process exited ({status:?}); stopping"));
+            failed = true;
+        }
     }
     drop(server);
+    if let Some(pool) = pool {
+        pool.stop().await;
+    }
     if let Some(path) = &args.pidfile {
         // Already gone is fine: the goal is that it does not outlive us.
         let _ = std::fs::remove_file(path);
@@ -224,5 +281,5 @@ async fn serve(fleet: Fleet, args: &Args) -> anyhow::Result<Exit> {
     if !args.quiet {
         pipe::note("stopped");
     }
-    Ok(Exit::Success)
+    Ok(if failed { Exit::Error } else { Exit::Success })
 }

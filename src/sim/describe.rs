@@ -18,6 +18,7 @@ use super::fleet::Fleet;
 use super::host::LinuxCli;
 use super::identity::{Radio, days_value, xyz};
 use super::persona::{Persona, RadioType};
+use super::server::{ServeError, fingerprint, host_key, rsa_key};
 
 /// One `--describe` line.
 #[derive(Debug, Serialize)]
@@ -42,6 +43,8 @@ pub struct Record {
     pub sn: Option<String>,
     /// The userauth banner sent, if any.
     pub banner: Option<String>,
+    /// The host key, `ALGORITHM SHA256:…`.
+    pub host_key: Option<String>,
     /// The prompt after login.
     pub prompt: Option<String>,
     /// The user the host accepts.
@@ -78,20 +81,38 @@ fn status(persona: Persona) -> &'static str {
 }
 
 /// Every record of a fleet, in address order.
-pub fn records(fleet: &Fleet, seed: u64, port: u16) -> impl Iterator<Item = Record> + '_ {
-    fleet.iter().flat_map(move |ip| {
+pub fn records(
+    fleet: &Fleet,
+    seed: u64,
+    port: u16,
+) -> Result<impl Iterator<Item = Record> + '_, ServeError> {
+    // Legacy-only devices share one RSA key; generate it once, and only when needed.
+    let legacy = fleet
+        .iter()
+        .any(|ip| fleet.profile(ip).is_some_and(|p| p.legacy_only));
+    let rsa = if legacy {
+        Some(fingerprint(&rsa_key(seed)?))
+    } else {
+        None
+    };
+    Ok(fleet.iter().flat_map(move |ip| {
         let mut out = Vec::new();
         if let Some(profile) = fleet.profile(ip) {
             let device = Device::new(seed, ip, profile);
-            describe(&device, seed, port, &mut out);
+            describe(&device, seed, port, rsa.as_deref(), &mut out);
         }
         out
-    })
+    }))
 }
 
-fn describe(device: &Device, seed: u64, port: u16, out: &mut Vec<Record>) {
+fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut Vec<Record>) {
     let p = &device.profile;
     let ssh = device.speaks_ssh();
+    let host_key = match (ssh, p.legacy_only) {
+        (false, _) => None,
+        (true, true) => rsa.map(str::to_owned),
+        (true, false) => Some(fingerprint(&host_key(seed, device.ip))),
+    };
     let mut behaviour = Map::new();
     if !p.login_delay.is_zero() {
         behaviour.insert(
@@ -127,6 +148,7 @@ fn describe(device: &Device, seed: u64, port: u16, out: &mut Vec<Record>) {
         sw: None,
         sn: None,
         banner: device.banner(),
+        host_key: host_key.clone(),
         prompt: None,
         user: ssh.then(|| p.user.clone()),
         auth_methods: if !ssh {
@@ -185,6 +207,7 @@ fn describe(device: &Device, seed: u64, port: u16, out: &mut Vec<Record>) {
                     sw: Some(cn.sw.clone()),
                     sn: Some(cn.sn.clone()),
                     banner: None,
+                    host_key: host_key.clone(),
                     prompt: Some(format!("{}@{}>", cn.product, cn.name)),
                     user: Some(p.user.clone()),
                     auth_methods: Vec::new(),

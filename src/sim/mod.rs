@@ -12,6 +12,7 @@
 //! - [`state`]: what sessions change (clock, name, location), kept for the process life;
 //! - [`session`]: the terminal (echo, CRLF, double prompt, pager, slow and hanging replies);
 //! - [`server`]: listeners, failure endpoints and the russh server;
+//! - [`workers`]: more processes when one may not hold a socket per address;
 //! - [`describe`]: the ground truth printed by `--describe`.
 
 pub mod cli;
@@ -27,3 +28,4 @@ pub mod session;
 pub mod state;
 pub mod tg;
 pub mod tgcli;
+pub mod workers;

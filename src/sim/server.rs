@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,8 +41,8 @@ pub const SERVER_ID: &str = concat!("SSH-2.0-siksim_", env!("CARGO_PKG_VERSION")
 /// The line the garbage persona sends before closing.
 pub const GARBAGE_LINE: &str = "220 ProFTPD Server (siksim) ready.\r\n";
 
-/// Descriptors kept free for sessions beyond one per listener.
-const FD_HEADROOM: u64 = 4096;
+/// Descriptors a serving process keeps free for sessions beyond one per listener.
+pub const FD_HEADROOM: u64 = 4096;
 
 /// Why serving could not start.
 #[derive(Debug, thiserror::Error)]
@@ -66,18 +67,6 @@ pub enum ServeError {
         #[source]
         source: io::Error,
     },
-    /// Not enough file descriptors for one listener per address.
-    #[error(
-        "serving {needed} addresses needs about {wanted} open files but the limit is {limit}; raise it (ulimit -n) or serve fewer addresses"
-    )]
-    FileLimit {
-        /// Listening sockets needed.
-        needed: u64,
-        /// Descriptors wanted including headroom.
-        wanted: u64,
-        /// The limit obtained.
-        limit: u64,
-    },
     /// A black hole's accept queue did not fill, so connects would not time out.
     #[error("black hole {addr}: the accept queue did not fill after {tries} connections")]
     BlackHole {
@@ -91,17 +80,16 @@ pub enum ServeError {
     HostKey(String),
 }
 
-/// Raises the soft open-file limit to cover `listeners` sockets plus headroom (and, when
-/// permitted, the hard limit too). Returns the limit in force.
-pub fn raise_fd_limit(listeners: u64) -> Result<u64, ServeError> {
-    let wanted = listeners + FD_HEADROOM;
+/// Raises the soft open-file limit as far as allowed: to `wanted` when the hard limit can be
+/// raised (root with CAP_SYS_RESOURCE), else to the hard limit. Returns the limit in force.
+pub fn raise_fd_limit(wanted: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Ok(0);
+        return 1024;
     }
     let target = limit.rlim_max.max(wanted);
     let raised = libc::rlimit {
@@ -120,15 +108,7 @@ pub fn raise_fd_limit(listeners: u64) -> Result<u64, ServeError> {
     }
     // SAFETY: as above.
     unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    let got = limit.rlim_cur;
-    if got < listeners + 64 {
-        return Err(ServeError::FileLimit {
-            needed: listeners,
-            wanted,
-            limit: got,
-        });
-    }
-    Ok(got)
+    limit.rlim_cur
 }
 
 /// What every connection handler shares.
@@ -143,8 +123,6 @@ struct Shared {
 
 /// A fleet being served; dropping it stops every listener.
 pub struct Server {
-    shared: Arc<Shared>,
-    port: u16,
     tasks: Vec<tokio::task::JoinHandle<()>>,
     /// Black-hole listeners and the connections that fill their queues.
     _holes: Vec<(TcpListener, Vec<TcpStream>)>,
@@ -152,9 +130,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds every address of the fleet on `port` and starts serving. Returns once every
-    /// listener is up.
-    pub async fn start(fleet: Fleet, seed: u64, port: u16) -> Result<Server, ServeError> {
+    /// Binds the addresses of the fleet at positions `part` (in address order) on `port` and
+    /// starts serving them. Returns once every listener is up.
+    pub async fn start(
+        fleet: Fleet,
+        seed: u64,
+        port: u16,
+        part: Range<usize>,
+    ) -> Result<Server, ServeError> {
         let rsa = if fleet
             .iter()
             .any(|ip| fleet.profile(ip).is_some_and(|p| p.legacy_only))
@@ -173,7 +156,7 @@ impl Server {
         let mut holes = Vec::new();
         let mut hole_addrs = Vec::new();
         let mut listening = 0;
-        for ip in shared.fleet.iter() {
+        for ip in shared.fleet.iter().skip(part.start).take(part.len()) {
             let Some(profile) = shared.fleet.profile(ip) else {
                 continue;
             };
@@ -197,8 +180,6 @@ impl Server {
             listening += 1;
         }
         Ok(Server {
-            shared,
-            port,
             tasks,
             _holes: holes,
             listening,
@@ -208,16 +189,6 @@ impl Server {
     /// How many addresses have a listening socket (closed ones have none).
     pub fn listening(&self) -> usize {
         self.listening
-    }
-
-    /// The port served.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// How many addresses the fleet has.
-    pub fn addresses(&self) -> usize {
-        self.shared.fleet.len()
     }
 }
 
@@ -311,7 +282,7 @@ async fn serve(mut stream: TcpStream, ip: Ipv4Addr, shared: Arc<Shared>) -> io::
 }
 
 /// The host key of one address: Ed25519 drawn from the seed and the address.
-fn host_key(seed: u64, ip: Ipv4Addr) -> PrivateKey {
+pub fn host_key(seed: u64, ip: Ipv4Addr) -> PrivateKey {
     let mut draw = Draw::new(seed, ip, "host-key");
     let mut bytes = [0u8; 32];
     for chunk in bytes.chunks_mut(8) {
@@ -320,17 +291,16 @@ fn host_key(seed: u64, ip: Ipv4Addr) -> PrivateKey {
     PrivateKey::from(Ed25519Keypair::from_seed(&bytes))
 }
 
-/// The fleet-wide RSA key of legacy personas, deterministic from the seed.
-fn rsa_key(seed: u64) -> Result<PrivateKey, ServeError> {
+/// The fleet-wide RSA host key of legacy-only personas, deterministic from the seed.
+pub fn rsa_key(seed: u64) -> Result<PrivateKey, ServeError> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ 0x5151_4b52_5341);
     let pair =
         RsaKeypair::random(&mut rng, 2048).map_err(|e| ServeError::HostKey(e.to_string()))?;
     Ok(PrivateKey::from(pair))
 }
 
-/// The SHA-256 fingerprint of an address's host key, as `ssh-keygen -l` prints it.
-pub fn host_key_fingerprint(seed: u64, ip: Ipv4Addr) -> String {
-    let key = host_key(seed, ip);
+/// A host key as clients record it: `ALGORITHM SHA256:…` (`ssh-keygen -l` style).
+pub fn fingerprint(key: &PrivateKey) -> String {
     format!(
         "{} {}",
         key.algorithm(),

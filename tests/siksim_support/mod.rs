@@ -233,8 +233,9 @@ impl<'a> Login<'a> {
             // Kill a little after ssh's own connect timeout, so that one can be observed.
             .arg((self.timeout_s + 2).to_string())
             .args(["sshpass", "-e", "ssh"])
-            .args(base_options(self.port, self.timeout_s))
-            .args(&self.extra);
+            // For ssh the first value of an option wins: the test's own options go first.
+            .args(&self.extra)
+            .args(base_options(self.port, self.timeout_s));
         if self.tty {
             command.arg("-tt");
         }
