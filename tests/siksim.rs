@@ -231,6 +231,22 @@ fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
         out.contains("CLI syntax error in: \"bogus\": Unknown command"),
         "{out}"
     );
+    // TG set commands print nothing and change later output, in this and other sessions.
+    let set = Login::new(ip(3, 1), sim.port, "admin")
+        .shell("set time 07:38:19\n\nset date 2031-02-03\n\nset system location Oslo, Pier 4\n\nquit\n")
+        .run();
+    assert!(!set.stdout.contains("error"), "{set:?}");
+    let later = Login::new(ip(3, 1), sim.port, "admin")
+        .exec("show system")
+        .run();
+    assert!(
+        later.stdout.contains("date-and-time 2031-02-03 07:3"),
+        "{later:?}"
+    );
+    assert!(
+        later.stdout.contains("location \"Oslo, Pier 4\";"),
+        "{later:?}"
+    );
     let system = &dn["show"]["system"][0];
     assert!(out.contains(&format!(
         "location \"{}\";",

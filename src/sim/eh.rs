@@ -314,3 +314,50 @@ fn huge_log(events: &[String], bytes: u64) -> Vec<String> {
     lines.extend(events.iter().cloned());
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::sim::fleet::Fleet;
+
+    fn cli(host: u8) -> SikluCli {
+        let fleet = Fleet::demo();
+        let ip = Ipv4Addr::new(127, 77, 0, host);
+        let profile = fleet.profile(ip).expect("served");
+        let radio = Radio::new(1, ip, profile, profile.radio.expect("a radio"));
+        SikluCli::new(radio, Registry::new(), None)
+    }
+
+    #[test]
+    fn a_name_with_spaces_is_quoted_in_the_prompt_and_in_show_system() {
+        let mut eh = cli(1);
+        assert_eq!(eh.execute("set system name Roof North").lines, [SET_DONE]);
+        assert_eq!(eh.prompt(), "\"Roof North\">");
+        let system = eh.execute("show system").lines;
+        assert!(system.contains(&"system name               : \"Roof North\"".to_owned()));
+    }
+
+    #[test]
+    fn commands_of_another_radio_type_are_unknown() {
+        let mut bu = cli(100);
+        assert!(!bu.execute("show base-unit").lines.is_empty());
+        for command in [
+            "show rf",
+            "show terminal-unit",
+            "show eth eth4",
+            "bogus",
+            "set x",
+        ] {
+            let reply = bu.execute(command);
+            assert_eq!((reply.lines, reply.status), (vec![UNKNOWN.to_owned()], 1));
+        }
+        let reply = cli(1).execute("show inventory 1");
+        assert!(
+            reply.lines[0].starts_with("inventory 1 desc"),
+            "{:?}",
+            reply.lines
+        );
+    }
+}

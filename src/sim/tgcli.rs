@@ -139,3 +139,30 @@ impl Cli for TgCli {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::sim::fleet::Fleet;
+
+    #[test]
+    fn connect_reaches_reachable_cns_only_and_quit_returns() {
+        let fleet = Fleet::demo();
+        let ip = Ipv4Addr::new(127, 77, 0, 200);
+        let tg = Tg::new(1, ip, fleet.profile(ip).expect("served"));
+        let dn_prompt = format!("MH-N366@{}>", tg.dn.name);
+        let mut cli = TgCli::new(tg, Registry::new());
+        assert_eq!(cli.prompt(), dn_prompt);
+        assert_eq!(cli.execute("connect cn1"), Reply::empty());
+        assert_eq!(cli.prompt(), "MH-T265@cn1>");
+        assert!(cli.execute("connect cn2").lines[0].starts_with("CLI syntax error"));
+        assert_eq!(cli.execute("quit"), Reply::empty());
+        assert_eq!(cli.prompt(), dn_prompt);
+        let refused = cli.execute("connect cn3");
+        assert_eq!(refused.status, 1);
+        assert_eq!(cli.prompt(), dn_prompt);
+        assert!(cli.execute("quit").close);
+    }
+}
