@@ -14,6 +14,9 @@ use super::manifest::{BatchEntry, MANIFEST, Manifest};
 /// The lock file that keeps two batchsave processes out of one OUTDIR.
 const LOCK: &str = ".batchsave.lock";
 
+/// Files fsynced at once: enough to keep the disk's queue full, few enough threads.
+const PARALLEL_SYNCS: usize = 16;
+
 /// Longest `--by` value kept as is in a file name, after escaping.
 const LABEL_MAX: usize = 64;
 
@@ -166,31 +169,9 @@ impl Ledger {
         let manifest = self.manifest_temp()?;
         let mut files = files;
         files.push(manifest);
-        let synced: Vec<Result<(), BatchError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = files
-                .iter_mut()
-                .map(|written| {
-                    scope.spawn(move || {
-                        written.file.sync().map_err(|source| BatchError::Write {
-                            path: written.path.clone(),
-                            source,
-                        })
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|handle| {
-                    handle.join().unwrap_or_else(|_| {
-                        Err(BatchError::Setup {
-                            what: "syncing files",
-                            source: io::Error::other("a sync thread panicked"),
-                        })
-                    })
-                })
-                .collect()
-        });
-        synced.into_iter().collect::<Result<(), _>>()?;
+        for chunk in files.chunks_mut(PARALLEL_SYNCS) {
+            sync_all(chunk)?;
+        }
         let manifest = files.pop();
         for written in files {
             written.rename()?;
@@ -233,6 +214,35 @@ impl Ledger {
             Err(source) => Err(BatchError::Write { path, source }),
         }
     }
+}
+
+/// Fsyncs files in parallel, one thread each.
+fn sync_all(files: &mut [Written]) -> Result<(), BatchError> {
+    let synced: Vec<Result<(), BatchError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .iter_mut()
+            .map(|written| {
+                scope.spawn(move || {
+                    written.file.sync().map_err(|source| BatchError::Write {
+                        path: written.path.clone(),
+                        source,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle.join().unwrap_or_else(|_| {
+                    Err(BatchError::Setup {
+                        what: "syncing files",
+                        source: io::Error::other("a sync thread panicked"),
+                    })
+                })
+            })
+            .collect()
+    });
+    synced.into_iter().collect()
 }
 
 /// A file written under its temporary name, waiting for [`Ledger::commit`].

@@ -40,7 +40,8 @@ _show_tu.csv and _show_tg_<section>.csv.
 Durability: every file is written under a temporary name in OUTDIR, fsynced, renamed, and \
 the directory fsynced; a crash or kill -9 leaves only whole files (a leftover temporary file \
 is removed by the next run). OUTDIR/manifest.json lists every batch, its files, record \
-counts and counts per status; it is replaced atomically after each batch.
+counts and counts per status; it is replaced atomically once a batch is durable (batches \
+that close while the disk is still syncing earlier ones are synced and listed together).
 
 Bad input: a line that is not a JSON object is appended to OUTDIR/rejects.ndjson with its \
 line number and the reason, and reported on stderr; batchsave then exits 1 (0 with \
