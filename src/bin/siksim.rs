@@ -23,10 +23,10 @@ loopback, no setup needed); all listen on one port (22 by default, which needs r
 --port 2222 otherwise). Identity and state (serial, software, name, location, link values,
 MACs, uptime, clock) are drawn deterministically from --seed and the address, and
 --describe prints the ground truth as NDJSON, one line per device (plus one per TG client
-node): ip, port, persona, status (what sikprobe reports with default settings), radio_type,
-model, name, sw, sn, banner, host_key, prompt, user, auth_methods, algorithms,
-clock_offset_s, show (parsed show values with batchscanner's field names; values that move
-are null), route, parent, reachable (TG CNs) and behaviour.
+node): ip, port, persona, status (what sikprobe reports with its default action, scan),
+show_status (with -a show), radio_type, model, name, sw, sn, banner, host_key, prompt, user,
+auth_methods, algorithms, clock_offset_s, show (parsed show values with batchscanner's field
+names; values that move are null), route, parent, reachable (TG CNs) and behaviour.
 
 The fleet comes from SPEC arguments (the ipgen grammar: 127.1.0.0/24, 127.1.0.1-127.1.0.9,
 127.1.1-3.*) served as one --persona, from a --fleet file, or from --demo (254 devices on

@@ -29,8 +29,10 @@ pub struct Record {
     pub port: u16,
     /// The persona serving it.
     pub persona: Persona,
-    /// The sikprobe status a correct client reports with default settings.
+    /// The sikprobe status a correct client reports with default settings (`-a scan`).
     pub status: &'static str,
+    /// The status with `-a show` (differs for a radio that hangs on `show` commands).
+    pub show_status: &'static str,
     /// EH, BU, TU, TG, or null.
     pub radio_type: Option<RadioType>,
     /// Model (banner, prompt or inventory).
@@ -67,17 +69,60 @@ pub struct Record {
     pub behaviour: Value,
 }
 
-/// The expected status of a persona for a client with default settings.
-fn status(persona: Persona) -> &'static str {
-    match persona {
+/// The expected status of a device for a client that sends `commands` after logging in.
+fn status(device: &Device, commands: &[&str]) -> &'static str {
+    let hangs = device
+        .profile
+        .hang_on
+        .as_deref()
+        .is_some_and(|prefix| commands.iter().any(|command| command.starts_with(prefix)));
+    match device.profile.persona {
         Persona::WrongPassword => "auth-failed",
         Persona::Linux | Persona::Router => "not-siklu",
         Persona::Closed => "refused",
         Persona::Silent | Persona::Garbage => "no-ssh",
         Persona::BlackHole => "connect-timeout",
-        Persona::Hang => "deadline",
+        _ if hangs => "deadline",
         _ => "ok",
     }
+}
+
+/// The commands a client sends to identify a device (`-a scan`): none when the banner tells
+/// the model, `show inventory 1` otherwise (reference §2.5).
+fn scan_commands(device: &Device) -> &'static [&'static str] {
+    match &device.kind {
+        Kind::Siklu(radio) if radio.banner.is_none() => &["show inventory 1"],
+        _ => &[],
+    }
+}
+
+/// The commands of `-a show` for a device (reference §4.1, §4.2), after identification.
+fn show_commands(device: &Device) -> Vec<&'static str> {
+    const COMMON: [&str; 6] = [
+        "show system",
+        "show sw",
+        "show inventory 1",
+        "show eth eth1",
+        "show eth eth2",
+        "show eth eth3",
+    ];
+    const LOGS: [&str; 3] = ["show lldp-remote", "show log", "show user-activity-log"];
+    let mut commands: Vec<&str> = scan_commands(device).to_vec();
+    match &device.kind {
+        Kind::Siklu(radio) => {
+            commands.extend(COMMON);
+            match radio.radio_type {
+                RadioType::Eh => commands.extend(["show eth eth4", "show rf", "show rf-debug"]),
+                RadioType::Bu => commands.extend(["show base-unit", "show remote-terminal-unit"]),
+                RadioType::Tu => commands.push("show terminal-unit"),
+                RadioType::Tg => {}
+            }
+            commands.extend(LOGS);
+        }
+        Kind::Tg(_) => commands.push("show"),
+        _ => {}
+    }
+    commands
 }
 
 /// Every record of a fleet, in address order.
@@ -141,7 +186,8 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
         ip: device.ip,
         port,
         persona: p.persona,
-        status: status(p.persona),
+        status: status(device, scan_commands(device)),
+        show_status: status(device, &show_commands(device)),
         radio_type: p.radio,
         model: None,
         name: None,
@@ -201,6 +247,7 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
                     port,
                     persona: p.persona,
                     status: if *reachable { "ok" } else { "command-failed" },
+                    show_status: if *reachable { "ok" } else { "command-failed" },
                     radio_type: Some(RadioType::Tg),
                     model: Some(cn.product.clone()),
                     name: Some(cn.name.clone()),
