@@ -315,11 +315,6 @@ impl Fleet {
         Ok(Fleet { groups, all })
     }
 
-    /// Every served address.
-    pub fn addresses(&self) -> &AddrSet {
-        &self.all
-    }
-
     /// Every served address, ascending.
     pub fn iter(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         self.all
