@@ -880,3 +880,24 @@ fn the_batchscanner_command_file_matches_the_reference_excerpt() {
     let (_, rows) = csv(&legacy_file(&dir, "_scan_results.csv"));
     assert_eq!(rows.len(), 2);
 }
+
+#[test]
+fn a_closed_stdout_under_tee_is_a_clean_stop_that_saves_what_was_read() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (dir, arg) = out_dir(&tmp);
+    let mut child = spawn(&["--tee", &arg]);
+    // Like `| head` that has already exited.
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(&ndjson(&records(10))).expect("written");
+    let out = child.wait_with_output().expect("finishes");
+    drop(stdin);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    let manifest = manifest(&dir);
+    let batch = &manifest["batches"][0];
+    assert_eq!(
+        (batch["records"].as_u64(), batch["reason"].as_str()),
+        (Some(10), Some("output-closed"))
+    );
+}

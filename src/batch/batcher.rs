@@ -52,7 +52,7 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
             "{}: the files of batch {batch} are not listed in {} (the run that wrote them \
              was stopped before it could update it); numbering continues after them",
             options.outdir.display(),
-            super::MANIFEST
+            super::manifest::MANIFEST
         ));
     }
 

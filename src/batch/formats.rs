@@ -83,11 +83,6 @@ impl Columns {
                 .collect(),
         }
     }
-
-    /// The header row.
-    pub fn header(&self) -> &[String] {
-        &self.header
-    }
 }
 
 /// Options for CSV cells.

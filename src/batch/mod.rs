@@ -30,9 +30,6 @@ use clap::ValueEnum;
 
 pub use batcher::run;
 pub use formats::Format;
-pub use input::MAX_LINE;
-pub use manifest::MANIFEST;
-pub use rejects::REJECTS;
 
 use crate::pipe::OpenError;
 
