@@ -9,6 +9,7 @@
 
 pub mod batch;
 pub mod docs;
+pub mod parse;
 pub mod pipe;
 pub mod record;
 pub mod sim;
