@@ -8,9 +8,13 @@
 //! [`sim`] is siksim, the simulated radio fleet.
 
 pub mod batch;
+pub mod device;
 pub mod docs;
 pub mod parse;
 pub mod pipe;
+pub mod probe;
 pub mod record;
+pub mod secret;
 pub mod sim;
 pub mod targets;
+pub mod transport;

@@ -100,6 +100,32 @@ pub fn stderr_is_terminal() -> bool {
     io::stderr().is_terminal()
 }
 
+/// Raises the soft limit on open files to at least `wanted` when allowed (root may also raise
+/// the hard limit), otherwise to the hard limit. Returns the soft limit in force, so the caller
+/// can warn when its concurrency does not fit.
+pub fn raise_open_files_limit(wanted: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes into the struct we own.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 0;
+    }
+    let target = limit.rlim_max.max(wanted);
+    for (soft, hard) in [(target, target), (limit.rlim_max, limit.rlim_max)] {
+        let raised = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: hard,
+        };
+        // SAFETY: setrlimit only reads the struct we own; a refusal changes nothing.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return soft;
+        }
+    }
+    limit.rlim_cur
+}
+
 /// Size of the stdout buffer: large enough that a pipe sees few, full writes.
 const DATA_BUFFER: usize = 128 * 1024;
 
@@ -132,6 +158,11 @@ impl DataOut {
         Ok(())
     }
 
+    /// Hands everything buffered to stdout now (for example when no more data is coming soon).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+
     /// Flushes everything buffered; call before exiting.
     pub fn finish(mut self) -> io::Result<()> {
         self.inner.flush()
@@ -148,6 +179,20 @@ fn widen_stdout_pipe() {
     unsafe {
         libc::fcntl(libc::STDOUT_FILENO, libc::F_SETPIPE_SZ, WIDE_PIPE);
     }
+}
+
+/// True when stdout is a pipe whose reader has gone (`| head` exited). A writer learns that
+/// only on its next write; a long-running producer asks this to stop early even when its
+/// output still fits in the pipe.
+pub fn stdout_reader_gone() -> bool {
+    let mut poll = libc::pollfd {
+        fd: libc::STDOUT_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: poll reads and writes only the one pollfd we own; a zero timeout never blocks.
+    let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+    ready > 0 && poll.revents & libc::POLLERR != 0
 }
 
 /// Where an input comes from, for error messages: a file path or standard input.
@@ -191,7 +236,7 @@ pub struct OpenError {
 }
 
 /// Opens a path operand for buffered reading; `-` is standard input.
-pub fn open_input(path: &Path) -> Result<(InputName, Box<dyn BufRead>), OpenError> {
+pub fn open_input(path: &Path) -> Result<(InputName, Box<dyn BufRead + Send>), OpenError> {
     let name = InputName::from_arg(path);
     match &name {
         InputName::Stdin => Ok((name, Box::new(BufReader::new(io::stdin())))),

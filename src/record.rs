@@ -66,6 +66,32 @@ impl Status {
         Status::Skipped,
     ];
 
+    /// One line on what the status means, for `--help` and the man page.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Status::Ok => "logged in, identified the radio and ran the action",
+            Status::InvalidInput => "the input line is not an address ('input' holds it)",
+            Status::Refused => "the TCP connection was refused",
+            Status::Unreachable => {
+                "no route to the host or its network (client node: its DN could not reach it)"
+            }
+            Status::ConnectTimeout => "no TCP connection within --connect-timeout",
+            Status::NoSsh => "TCP open, but no SSH identification came back",
+            Status::HandshakeFailed => {
+                "no common algorithm, key-exchange error, or host key rejected by --host-keys"
+            }
+            Status::AuthFailed => "every credential was rejected (banner identity still reported)",
+            Status::NotSiklu => {
+                "logged in, but no Siklu identity (a Linux shell, a Router> prompt)"
+            }
+            Status::PromptTimeout => "logged in, but no CLI prompt (or command answer) in time",
+            Status::CommandFailed => "a command answered with a CLI error",
+            Status::Deadline => "--deadline cut the host short; what it had is kept",
+            Status::IoError => "the connection broke, or a read or write failed",
+            Status::Skipped => "not attempted: already done in an earlier run (--skip-done)",
+        }
+    }
+
     /// The status as it appears in records (`auth-failed`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -202,7 +228,7 @@ pub struct Record {
     pub radio_type: Option<RadioType>,
     /// Model, from the banner, the prompt or `show inventory 1`.
     pub model: Option<String>,
-    /// System name, from the prompt (a quoted prompt keeps its quotes).
+    /// System name, from the prompt (without the quotes of a quoted prompt).
     pub name: Option<String>,
     /// Software version.
     pub sw: Option<String>,

@@ -11,6 +11,7 @@ const BINARIES: &[(&str, &str)] = &[
     ("batchsave", env!("CARGO_BIN_EXE_batchsave")),
     ("ipgen", env!("CARGO_BIN_EXE_ipgen")),
     ("siksim", env!("CARGO_BIN_EXE_siksim")),
+    ("sikprobe", env!("CARGO_BIN_EXE_sikprobe")),
 ];
 
 const KINDS: [DocKind; 4] = [DocKind::Man, DocKind::Bash, DocKind::Zsh, DocKind::Fish];

@@ -82,6 +82,9 @@ fn status(device: &Device, commands: &[&str]) -> &'static str {
         Persona::Closed => "refused",
         Persona::Silent | Persona::Garbage => "no-ssh",
         Persona::BlackHole => "connect-timeout",
+        // Offered only SHA-1 key exchanges and CBC, a client with default settings (modern
+        // algorithms; sikprobe without --legacy-algorithms) cannot agree on a key exchange.
+        _ if device.profile.legacy_only => "handshake-failed",
         _ if hangs => "deadline",
         _ => "ok",
     }
@@ -246,8 +249,9 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
                     ip: device.ip,
                     port,
                     persona: p.persona,
-                    status: if *reachable { "ok" } else { "command-failed" },
-                    show_status: if *reachable { "ok" } else { "command-failed" },
+                    // The DN cannot reach it: `connect` fails, and the node has its own record.
+                    status: if *reachable { "ok" } else { "unreachable" },
+                    show_status: if *reachable { "ok" } else { "unreachable" },
                     radio_type: Some(RadioType::Tg),
                     model: Some(cn.product.clone()),
                     name: Some(cn.name.clone()),

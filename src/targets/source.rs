@@ -138,6 +138,37 @@ fn shown_token(token: &str) -> String {
     shown
 }
 
+/// Reads a network file line by line and hands each line to `visit`, classified, or with the
+/// reason it cannot be read (too long, not UTF-8) and its text as far as it can be shown.
+pub fn read_lines(
+    name: &InputName,
+    reader: impl BufRead,
+    mut visit: impl FnMut(Origin, Result<LineKind<'_>, (String, LineFault)>),
+) -> std::io::Result<()> {
+    let mut lines = BoundedLines::new(reader, MAX_LINE);
+    while let Some(line) = lines.next_line()? {
+        let origin = Origin::Line(name.clone(), line.number);
+        match std::str::from_utf8(line.bytes) {
+            _ if line.truncated => visit(
+                origin,
+                Err((
+                    String::from_utf8_lossy(line.bytes).into_owned(),
+                    LineFault::TooLong,
+                )),
+            ),
+            Ok(text) => visit(origin, Ok(classify_line(text))),
+            Err(_) => visit(
+                origin,
+                Err((
+                    String::from_utf8_lossy(line.bytes).into_owned(),
+                    LineFault::NotText,
+                )),
+            ),
+        }
+    }
+    Ok(())
+}
+
 /// Collects specifications from every input into ranges, gathering every error so they can
 /// all be reported before anything is printed.
 #[derive(Debug)]
@@ -175,19 +206,14 @@ impl Collector {
 
     /// Reads every line of an input.
     pub fn add_reader(&mut self, name: &InputName, reader: impl BufRead) -> std::io::Result<()> {
-        let mut lines = BoundedLines::new(reader, MAX_LINE);
-        while let Some(line) = lines.next_line()? {
-            let origin = Origin::Line(name.clone(), line.number);
-            let text = String::from_utf8_lossy(line.bytes);
-            if line.truncated {
-                self.fail(origin, &text, LineFault::TooLong);
-            } else if std::str::from_utf8(line.bytes).is_err() {
-                self.fail(origin, &text, LineFault::NotText);
-            } else {
-                self.add_line(origin, &text);
-            }
-        }
-        Ok(())
+        read_lines(name, reader, |origin, line| match line {
+            Ok(LineKind::Spec(token)) => match parse_checked(token) {
+                Ok(spec) => self.add_spec(&spec),
+                Err(err) => self.fail(origin, token, err.into()),
+            },
+            Ok(_) => {}
+            Err((text, fault)) => self.fail(origin, &text, fault),
+        })
     }
 
     fn fail(&mut self, origin: Origin, token: &str, reason: LineFault) {

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# sikprobe benchmark against the tools our users run today, in one run, on loopback only.
+#
+#   bench/sikprobe.sh            (as root: batchscanner can only connect to port 22)
+#
+# 1. Zero latency: ZERO_FLEET (10000) EtherHaul radios served by siksim, sharing the CPUs.
+#    sikprobe -j 200 / 1000 / 5000, batchscanner 0.1.7 '-a scan' (its default 50 processes) and
+#    the netmiko + ThreadPoolExecutor pattern (200 workers, 'show system').
+# 2. WAN latency: WAN_FLEET (2000) radios of siksim's slow persona (1 s per login, 200 ms per
+#    response). sikprobe -j 2000 against the same two baselines.
+# Prints wall time, hosts/s, client CPU per host (user+sys, children included) and peak RSS,
+# and each baseline's wall time as a ratio to sikprobe's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ZERO_FLEET=${ZERO_FLEET:-10000}
+WAN_FLEET=${WAN_FLEET:-2000}
+venv=${SIKSCAN_BENCH_VENV:-$HOME/.cache/sikscan-bench-venv}
+
+if [ "$(id -u)" != 0 ]; then
+    echo "bench: batchscanner only connects to port 22; run as root" >&2
+    exit 2
+fi
+[ -x /usr/bin/time ] || { echo "bench: GNU time is missing: apt-get install time" >&2; exit 2; }
+cargo build --release --quiet --bins
+bin=${CARGO_TARGET_DIR:-target}/release
+if [ ! -x "$venv/bin/batchscanner" ] || ! "$venv/bin/python" -c 'import netmiko' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q batchscanner-siklu==0.1.7 netmiko
+fi
+tmp=$(mktemp -d)
+sim_pid=""
+cleanup() {
+    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)"
+
+# serve ARGS...: starts siksim on port 22 and waits for its ready line.
+serve() {
+    "$bin/siksim" --port 22 -q "$@" 2> "$tmp/siksim.err" &
+    sim_pid=$!
+    for _ in $(seq 1200); do
+        grep -q ': ready: ' "$tmp/siksim.err" && return 0
+        sleep 0.1
+    done
+    echo "bench: siksim not ready" >&2
+    cat "$tmp/siksim.err" >&2
+    exit 1
+}
+stop() { kill "$sim_pid"; wait "$sim_pid" || true; sim_pid=""; }
+
+# timed CMD...: runs CMD under GNU time; sets wall, user, sys and rss.
+timed() {
+    /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" > "$tmp/out" 2> "$tmp/err" || true
+    read -r wall user sys rss < "$tmp/time"
+}
+
+# result SCENARIO LABEL HOSTS OUTCOME: records the figures of the last timed run.
+result() {
+    echo "$1|$2|$3|$wall|$user|$sys|$rss|$4" >> "$tmp/results"
+}
+
+sikprobe_run() {
+    local scenario=$1 jobs=$2 hosts=$3
+    echo "bench: $scenario: sikprobe -j $jobs ..." >&2
+    timed sh -c "'$bin/sikprobe' -p 22 -j $jobs -q < '$tmp/addresses' > '$tmp/records'"
+    result "$scenario" "sikprobe -j $jobs" "$hosts" \
+        "$(jq -r .status "$tmp/records" | sort | uniq -c | awk '{printf "%s %s ", $1, $2}')"
+}
+
+batchscanner_run() {
+    local scenario=$1 first=$2 last=$3 hosts=$4
+    echo "bench: $scenario: batchscanner ..." >&2
+    rm -rf "$tmp/bs" && mkdir -p "$tmp/bs"
+    printf '%s - %s\n' "$first" "$last" > "$tmp/bs/network.txt"
+    printf 'output_directory = "output"\n' > "$tmp/bs/config.toml"
+    (cd "$tmp/bs" && timed sh -c "echo | '$venv/bin/batchscanner' -a scan -n network.txt -c config.toml")
+    read -r wall user sys rss < "$tmp/time"
+    result "$scenario" "batchscanner -a scan (50 proc)" "$hosts" \
+        "identified $(cat "$tmp"/bs/output/*_scan_results.csv 2>/dev/null | grep -c ',EH,' || true)"
+}
+
+netmiko_run() {
+    local scenario=$1 hosts=$2
+    echo "bench: $scenario: netmiko ..." >&2
+    timed sh -c "'$venv/bin/python' bench/netmiko_pool.py 200 22 < '$tmp/addresses'"
+    result "$scenario" "netmiko pool (200 threads)" "$hosts" "$(cat "$tmp/out")"
+}
+
+: > "$tmp/results"
+
+# 1. Zero latency.
+zero_first=127.90.0.1
+zero_last=$("$bin/ipgen" 127.90.0.0/16 --limit "$ZERO_FLEET" | tail -n 1)
+"$bin/ipgen" "$zero_first-$zero_last" > "$tmp/addresses"
+serve --persona eh "$zero_first-$zero_last"
+for jobs in 200 1000 5000; do sikprobe_run zero "$jobs" "$ZERO_FLEET"; done
+batchscanner_run zero "$zero_first" "$zero_last" "$ZERO_FLEET"
+netmiko_run zero "$ZERO_FLEET"
+stop
+
+# 2. WAN latency.
+wan_first=127.91.0.1
+wan_last=$("$bin/ipgen" 127.91.0.0/16 --limit "$WAN_FLEET" | tail -n 1)
+"$bin/ipgen" "$wan_first-$wan_last" > "$tmp/addresses"
+cat > "$tmp/wan.toml" <<TOML
+[[group]]
+addresses = "$wan_first-$wan_last"
+persona = "slow"
+login_delay = "1s"
+response_delay = "200ms"
+TOML
+serve --fleet "$tmp/wan.toml"
+sikprobe_run wan 2000 "$WAN_FLEET"
+batchscanner_run wan "$wan_first" "$wan_last" "$WAN_FLEET"
+netmiko_run wan "$WAN_FLEET"
+stop
+
+echo
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; siksim shares the CPUs"
+awk -F'|' '
+    $2 ~ /^sikprobe -j (200|2000)$/ { base[$1] = $4 }
+    { rows[NR] = $0 }
+    END {
+        printf "%-6s %-32s %6s %8s %8s %11s %9s %9s  %s\n", "", "tool", "hosts", "wall s", "hosts/s", "CPU ms/host", "RSS MB", "vs sikprobe", "outcome"
+        for (i = 1; i <= NR; i++) {
+            split(rows[i], f, "|")
+            cpu = (f[5] + f[6]) * 1000 / f[3]
+            ratio = (f[2] ~ /^sikprobe/) ? "" : sprintf("%.1fx", f[4] / base[f[1]])
+            printf "%-6s %-32s %6d %8.2f %8.0f %11.2f %9.1f %9s  %s\n", f[1], f[2], f[3], f[4], f[3] / f[4], cpu, f[7] / 1024, ratio, f[8]
+        }
+    }' "$tmp/results"

@@ -1,0 +1,278 @@
+//! Identifying a radio from what it shows before and after login (reference §2.4, §2.5, §3.1).
+//!
+//! - The SSH userauth banner of EtherHaul and classic MultiHaul radios reads
+//!   `MODEL, S/N: SERIAL, Ver: VERSION`; MultiHaul TG radios send none.
+//! - The CLI prompt names the radio: `NAME>` (quoted when the name has spaces), or
+//!   `MODEL@NAME>` on TG.
+//! - A radio that lost its banner (EH-8010FX on 10.6.2) answers `show inventory 1` with its model,
+//!   serial and software.
+
+use crate::record::RadioType;
+
+/// The radio type a model belongs to, by batchscanner's prefix rules (in this order):
+/// `EH…` → EH; `MH-B100…` → BU; `MH-T200…`/`MH-T201…` → TU; any other `MH-…` → TG.
+pub fn radio_type(model: &str) -> Option<RadioType> {
+    if model.starts_with("EH") {
+        Some(RadioType::Eh)
+    } else if model.starts_with("MH-B100") {
+        Some(RadioType::Bu)
+    } else if model.starts_with("MH-T200") || model.starts_with("MH-T201") {
+        Some(RadioType::Tu)
+    } else if model.starts_with("MH-") {
+        Some(RadioType::Tg)
+    } else {
+        None
+    }
+}
+
+/// Model, serial and software version, as far as a source told them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Model, e.g. `EH-710TX`.
+    pub model: Option<String>,
+    /// Serial number.
+    pub sn: Option<String>,
+    /// Software version.
+    pub sw: Option<String>,
+}
+
+/// Reads `MODEL, S/N: SERIAL, Ver: VERSION` as batchscanner does: the model is the text before
+/// the first comma; the serial runs from `S/N:` to the last comma of its line; the version is
+/// the rest of the line after `Ver:`.
+pub fn parse_banner(banner: &str) -> Identity {
+    let text = banner.trim();
+    let model = text
+        .split_once(',')
+        .map(|(model, _)| model.trim())
+        .filter(|model| !model.is_empty())
+        .map(str::to_owned);
+    let sn = find_ascii_case_insensitive(text, "S/N:").and_then(|at| {
+        let line = first_line(&text[at + 4..]);
+        line.rfind(',')
+            .map(|comma| line[..comma].trim())
+            .filter(|sn| !sn.is_empty())
+            .map(str::to_owned)
+    });
+    let sw = text.find("Ver:").and_then(|at| {
+        let version = first_line(&text[at + 4..]).trim();
+        (!version.is_empty()).then(|| version.to_owned())
+    });
+    Identity { model, sn, sw }
+}
+
+fn first_line(text: &str) -> &str {
+    text.split(['\r', '\n']).next().unwrap_or_default()
+}
+
+fn find_ascii_case_insensitive(haystack: &str, needle: &str) -> Option<usize> {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// What a CLI prompt says about the device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// `MODEL@NAME>` of a MultiHaul TG radio.
+    Tg {
+        /// e.g. `MH-N366`.
+        model: String,
+        /// e.g. `dn1`.
+        name: String,
+    },
+    /// `NAME>` or `"NAME WITH SPACES">`: a Siklu-style CLI (or another vendor's `Router>`).
+    Named {
+        /// The name without surrounding quotes.
+        name: String,
+    },
+    /// A Unix shell (`$` or `#` prompt): not a radio.
+    Shell,
+}
+
+/// Classifies a prompt (as returned by the CLI session, trailing blanks removed).
+pub fn parse_prompt(prompt: &str) -> PromptKind {
+    let prompt = prompt.trim_end();
+    let Some(body) = prompt.strip_suffix('>') else {
+        return PromptKind::Shell;
+    };
+    if body.starts_with("MH-")
+        && !body.contains(char::is_whitespace)
+        && let Some((model, name)) = body.rsplit_once('@')
+        && !name.is_empty()
+    {
+        return PromptKind::Tg {
+            model: model.to_owned(),
+            name: name.to_owned(),
+        };
+    }
+    let name = body
+        .strip_prefix('"')
+        .and_then(|inner| inner.strip_suffix('"'))
+        .unwrap_or(body);
+    PromptKind::Named {
+        name: name.to_owned(),
+    }
+}
+
+/// Reads the answer to `show inventory 1`, which must start with its `desc` line to count.
+pub fn parse_inventory(output: &str) -> Option<Identity> {
+    let model = inventory_value(output.trim_start(), "desc", true)?;
+    Some(Identity {
+        model: Some(model),
+        sn: inventory_value(output, "serial", false),
+        sw: inventory_value(output, "sw-rev", false),
+    })
+}
+
+/// Reads the chassis of a TG `show inventory`: the first `component` without a `parent` leaf
+/// gives `serial-num` and `software-rev` (the model comes from the prompt).
+pub fn parse_tg_inventory(output: &str) -> Option<Identity> {
+    let mut in_component = false;
+    let mut depth = 0usize;
+    let mut found = Identity::default();
+    let mut has_parent = false;
+    for line in output.lines() {
+        let line = line.trim();
+        if let Some(title) = line.strip_suffix('{').map(str::trim) {
+            depth += 1;
+            if depth == 2 && title.starts_with("component") {
+                in_component = true;
+                has_parent = false;
+                found = Identity::default();
+            }
+            continue;
+        }
+        if line.starts_with('}') {
+            if in_component && depth == 2 {
+                in_component = false;
+                if !has_parent && (found.sn.is_some() || found.sw.is_some()) {
+                    return Some(found);
+                }
+            }
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        if !in_component || depth != 2 {
+            continue;
+        }
+        let Some((key, value)) = line.trim_end_matches(';').split_once(char::is_whitespace) else {
+            continue;
+        };
+        let value = value.trim().to_owned();
+        match key {
+            "parent" => has_parent = true,
+            "serial-num" => found.sn = Some(value),
+            "software-rev" => found.sw = Some(value),
+            "model-name" => found.model = Some(value),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The first token after `inventory 1 KEY <spaces> : <spaces>`, anchored at the start of the
+/// text when `at_start`.
+fn inventory_value(text: &str, key: &str, at_start: bool) -> Option<String> {
+    let label = format!("inventory 1 {key}");
+    text.lines()
+        .take(if at_start { 1 } else { usize::MAX })
+        .find_map(|line| {
+            let rest = line.trim_start().strip_prefix(&label)?;
+            // `\s+:` as the reference has it: at least one blank before the colon.
+            if !rest.starts_with(char::is_whitespace) {
+                return None;
+            }
+            let value = rest.trim_start().strip_prefix(':')?;
+            value.split_whitespace().next().map(str::to_owned)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn banner_fields_follow_batchscanner() {
+        assert_eq!(
+            parse_banner("EH-710TX, S/N: T.BJF943017B, Ver: 7.7.10-13186-d2f25a6\r\n"),
+            Identity {
+                model: Some("EH-710TX".into()),
+                sn: Some("T.BJF943017B".into()),
+                sw: Some("7.7.10-13186-d2f25a6".into()),
+            }
+        );
+        let no_comma = parse_banner("Authorized access only");
+        assert_eq!(no_comma, Identity::default());
+        assert_eq!(
+            parse_banner("Welcome, friend").model.as_deref(),
+            Some("Welcome")
+        );
+    }
+
+    #[test]
+    fn radio_types_by_prefix() {
+        let cases = [
+            ("EH-8010FX", Some(RadioType::Eh)),
+            ("MH-B100-CCS-PoE", Some(RadioType::Bu)),
+            ("MH-T201-CCS", Some(RadioType::Tu)),
+            ("MH-N366", Some(RadioType::Tg)),
+            ("Welcome", None),
+        ];
+        for (model, expected) in cases {
+            assert_eq!(radio_type(model), expected, "{model}");
+        }
+    }
+
+    #[test]
+    fn prompts_name_the_device() {
+        assert_eq!(
+            parse_prompt("MH-N366@dn1>"),
+            PromptKind::Tg {
+                model: "MH-N366".into(),
+                name: "dn1".into()
+            }
+        );
+        assert_eq!(
+            parse_prompt("\"Roof North\">"),
+            PromptKind::Named {
+                name: "Roof North".into()
+            }
+        );
+        assert_eq!(
+            parse_prompt("EH-710TX>"),
+            PromptKind::Named {
+                name: "EH-710TX".into()
+            }
+        );
+        assert_eq!(parse_prompt("admin@host:~$"), PromptKind::Shell);
+        assert_eq!(parse_prompt("root@box:/#"), PromptKind::Shell);
+    }
+
+    #[test]
+    fn tg_inventory_gives_the_chassis_serial_and_software() {
+        let answer = "radio-bridge-tg-inventory:inventory {\n   component MH-N366 {\n      description MH-N366;\n      software-rev 2.1.1-3215-af9ea50ff;\n      serial-num FB18483274;\n      model-name MH-N366-CCP-PoE-MWB;\n   }\n   component Baseband {\n      parent MH-N366;\n      serial-num FD01650017;\n   }\n}";
+        let id = parse_tg_inventory(answer).expect("a chassis");
+        assert_eq!(id.sn.as_deref(), Some("FB18483274"));
+        assert_eq!(id.sw.as_deref(), Some("2.1.1-3215-af9ea50ff"));
+        assert_eq!(parse_tg_inventory("CLI syntax error"), None);
+    }
+
+    #[test]
+    fn inventory_must_start_with_desc() {
+        let answer = "inventory 1 desc          : EH-8010FX\ninventory 1 serial        : F4A1\ninventory 1 sw-rev        : 10.6.2\n";
+        assert_eq!(
+            parse_inventory(answer),
+            Some(Identity {
+                model: Some("EH-8010FX".into()),
+                sn: Some("F4A1".into()),
+                sw: Some("10.6.2".into()),
+            })
+        );
+        assert_eq!(parse_inventory("bash: show: command not found"), None);
+        assert_eq!(
+            parse_inventory("inventory 1 serial : X\ninventory 1 desc : EH"),
+            None
+        );
+    }
+}

@@ -1,0 +1,375 @@
+//! A prompt-driven CLI session over any [`Shell`] (reference §2.5, §2.6, fixing §8.2).
+//!
+//! Unlike batchscanner, which waited for two prompts anywhere in the text (or for three seconds
+//! of silence), a response here is framed by the echo of the command and the known prompt at
+//! the start of a line, so no wall-clock silence is ever waited for. Bytes are decoded only once
+//! a response is complete, so a UTF-8 character split across packets is harmless, and a
+//! `--More--` pager is answered with a space.
+
+use std::time::Duration;
+
+use tokio::time::{Instant, timeout_at};
+
+use crate::transport::Shell;
+
+/// How long to wait for a first prompt before nudging the device with an empty line.
+const NUDGE_AFTER: Duration = Duration::from_millis(1500);
+/// The most output kept for one command; the rest is counted, not stored.
+const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+/// The pager marker answered with a space.
+const PAGER: &str = "--More--";
+/// The most pages answered for one command (a device that pages forever is cut by its deadline
+/// anyway; this bounds the work before that).
+const MAX_PAGES: usize = 100_000;
+/// A prompt is a short last line.
+const MAX_PROMPT: usize = 128;
+
+/// Why the session could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// No prompt appeared (after nudging) within the time allowed.
+    #[error("no CLI prompt within {}", humantime::format_duration(*.0))]
+    PromptTimeout(Duration),
+    /// A command's answer did not end with the prompt within the time allowed.
+    #[error("no prompt after '{command}' within {}", humantime::format_duration(*timeout))]
+    CommandTimeout {
+        /// The command sent.
+        command: String,
+        /// How long was waited.
+        timeout: Duration,
+        /// What the device had said by then.
+        partial: String,
+    },
+    /// The device closed the session.
+    #[error("the device closed the session")]
+    Closed,
+    /// Writing to the session failed.
+    #[error("writing to the session: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Which prompt ends a command's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptMatch {
+    /// The prompt acquired at login (or after the last change).
+    Known,
+    /// Any prompt-looking line: for commands that move the session elsewhere (`connect cn1`).
+    Any,
+}
+
+/// A CLI session: the shell, the prompt, and the bytes not yet consumed.
+pub struct CliSession<S> {
+    shell: S,
+    prompt: Option<String>,
+    buffer: Vec<u8>,
+}
+
+impl<S: Shell> CliSession<S> {
+    /// Wraps a freshly opened shell.
+    pub fn new(shell: S) -> Self {
+        CliSession {
+            shell,
+            prompt: None,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// The prompt in use, once acquired.
+    pub fn prompt(&self) -> Option<&str> {
+        self.prompt.as_deref()
+    }
+
+    /// Waits for the first prompt: the last line of whatever the device prints when the shell
+    /// opens (a MOTD before it is skipped). A device that stays silent is nudged with an empty
+    /// line now and then, as batchscanner's retries did.
+    pub async fn acquire_prompt(&mut self, limit: Duration) -> Result<String, SessionError> {
+        let deadline = Instant::now() + limit;
+        let mut nudge_at = Instant::now() + NUDGE_AFTER;
+        loop {
+            if let Some(prompt) = trailing_prompt(&self.buffer) {
+                self.buffer.clear();
+                self.prompt = Some(prompt.clone());
+                return Ok(prompt);
+            }
+            match timeout_at(deadline.min(nudge_at), self.shell.recv()).await {
+                Ok(Some(chunk)) => {
+                    self.buffer.extend_from_slice(&chunk);
+                    // A MOTD can be long; only its end matters here.
+                    if self.buffer.len() > 64 * 1024 {
+                        self.buffer.drain(..self.buffer.len() - 4096);
+                    }
+                }
+                Ok(None) => return Err(SessionError::Closed),
+                Err(_) if Instant::now() >= deadline => {
+                    return Err(SessionError::PromptTimeout(limit));
+                }
+                Err(_) => {
+                    self.shell.send(b"\n").await?;
+                    nudge_at = Instant::now() + NUDGE_AFTER;
+                }
+            }
+        }
+    }
+
+    /// Sends one command and returns exactly the device's answer: without the echo, without
+    /// the prompt, lines joined with `\n`.
+    pub async fn command(
+        &mut self,
+        command: &str,
+        limit: Duration,
+        until: PromptMatch,
+    ) -> Result<String, SessionError> {
+        let command = command.trim();
+        self.buffer.clear();
+        self.shell.send(format!("{command}\n").as_bytes()).await?;
+        let deadline = Instant::now() + limit;
+        let mut body: Vec<u8> = Vec::new();
+        let mut echo_seen = command.is_empty();
+        let mut pages = 0;
+        loop {
+            if !echo_seen && let Some(end) = echo_end(&self.buffer, command) {
+                self.buffer.drain(..end);
+                echo_seen = true;
+            }
+            if echo_seen {
+                if let Some((line_start, prompt)) = self.final_prompt(until) {
+                    append_bounded(&mut body, &self.buffer[..line_start]);
+                    self.buffer.clear();
+                    if until == PromptMatch::Any {
+                        self.prompt = Some(prompt);
+                    }
+                    return Ok(clean_output(&body));
+                }
+                if pages < MAX_PAGES
+                    && let Some(marker) = pager_line_start(&self.buffer)
+                {
+                    append_bounded(&mut body, &self.buffer[..marker]);
+                    self.buffer.clear();
+                    pages += 1;
+                    self.shell.send(b" ").await?;
+                }
+                // Everything before the last line is settled output.
+                if let Some(newline) = self.buffer.iter().rposition(|&b| b == b'\n') {
+                    append_bounded(&mut body, &self.buffer[..=newline]);
+                    self.buffer.drain(..=newline);
+                }
+            }
+            match timeout_at(deadline, self.shell.recv()).await {
+                Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
+                Ok(None) => return Err(SessionError::Closed),
+                Err(_) => {
+                    append_bounded(&mut body, &self.buffer);
+                    return Err(SessionError::CommandTimeout {
+                        command: command.to_owned(),
+                        timeout: limit,
+                        partial: clean_output(&body),
+                    });
+                }
+            }
+        }
+    }
+
+    /// The final prompt, when the unsettled last line is one: its start and text.
+    fn final_prompt(&self, until: PromptMatch) -> Option<(usize, String)> {
+        let line_start = self
+            .buffer
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let last = line_text(&self.buffer[line_start..]);
+        let matched = match (until, &self.prompt) {
+            (PromptMatch::Known, Some(prompt)) => last == *prompt,
+            _ => looks_like_prompt(&last),
+        };
+        matched.then_some((line_start, last))
+    }
+
+    /// Ends the session.
+    pub async fn close(self) {
+        self.shell.close().await;
+    }
+}
+
+/// The end of the line that echoes `command`, once it has arrived.
+fn echo_end(buffer: &[u8], command: &str) -> Option<usize> {
+    let needle = command.as_bytes();
+    let at = buffer
+        .windows(needle.len())
+        .position(|window| window == needle)?;
+    let newline = buffer[at..].iter().position(|&b| b == b'\n')?;
+    Some(at + newline + 1)
+}
+
+fn append_bounded(body: &mut Vec<u8>, bytes: &[u8]) {
+    let room = MAX_OUTPUT.saturating_sub(body.len());
+    body.extend_from_slice(&bytes[..bytes.len().min(room)]);
+}
+
+/// The text of a line as a terminal shows it: a carriage return inside it starts over (pagers
+/// erase their marker that way), trailing blanks dropped.
+fn line_text(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end_matches(['\r', '\n']);
+    let shown = text.rsplit('\r').next().unwrap_or_default();
+    shown.trim_end().to_owned()
+}
+
+/// The prompt at the end of the buffer, if its last line looks like one.
+fn trailing_prompt(buffer: &[u8]) -> Option<String> {
+    let line_start = buffer
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let last = line_text(&buffer[line_start..]);
+    looks_like_prompt(&last).then_some(last)
+}
+
+/// A short line ending in `>` (Siklu, routers), `#` or `$` (Unix shells), without a pager
+/// marker; spaces only inside a quoted name or before a shell's final character.
+fn looks_like_prompt(line: &str) -> bool {
+    let ends_right = line.ends_with('>') || line.ends_with('#') || line.ends_with('$');
+    ends_right && line.len() <= MAX_PROMPT && !line.contains(PAGER)
+}
+
+fn pager_line_start(buffer: &[u8]) -> Option<usize> {
+    let line_start = buffer
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&buffer[line_start..])
+        .contains(PAGER)
+        .then_some(line_start)
+}
+
+/// Decodes a complete answer and normalises its lines.
+fn clean_output(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|line| {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            line.rsplit('\r').next().unwrap_or_default().to_owned()
+        })
+        .filter(|line| !line.contains(PAGER))
+        .collect();
+    lines.join("\n").trim_end_matches('\n').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scripted device: each input line is answered with the next canned reply, delivered in
+    /// small chunks to exercise reassembly.
+    struct Scripted {
+        replies: VecDeque<Vec<Vec<u8>>>,
+        pending: VecDeque<Vec<u8>>,
+        sent: Vec<u8>,
+    }
+
+    impl Scripted {
+        fn new(greeting: &[u8], replies: &[&[u8]]) -> Self {
+            Scripted {
+                replies: replies.iter().map(|r| chunks(r)).collect(),
+                pending: chunks(greeting).into(),
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    fn chunks(bytes: &[u8]) -> Vec<Vec<u8>> {
+        bytes.chunks(3).map(<[u8]>::to_vec).collect()
+    }
+
+    impl Shell for Scripted {
+        async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
+            self.sent.extend_from_slice(data);
+            if (data.ends_with(b"\n") || data == b" ")
+                && let Some(reply) = self.replies.pop_front()
+            {
+                self.pending.extend(reply);
+            }
+            Ok(())
+        }
+
+        async fn recv(&mut self) -> Option<Vec<u8>> {
+            match self.pending.pop_front() {
+                Some(chunk) => Some(chunk),
+                None => std::future::pending().await,
+            }
+        }
+
+        async fn close(self) {}
+    }
+
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[tokio::test]
+    async fn frames_by_echo_and_prompt_and_skips_a_motd() {
+        let device = Scripted::new(
+            b"Welcome to the radio\r\nEH-710TX>",
+            &[b"show system\r\nsystem name : EH-710TX\r\ncaf\xc3\xa9 > x\r\nEH-710TX>"],
+        );
+        let mut session = CliSession::new(device);
+        assert_eq!(session.acquire_prompt(SECOND).await.unwrap(), "EH-710TX>");
+        let answer = session
+            .command("show system", SECOND, PromptMatch::Known)
+            .await
+            .unwrap();
+        assert_eq!(answer, "system name : EH-710TX\ncafé > x");
+    }
+
+    #[tokio::test]
+    async fn answers_the_pager_and_drops_its_marker() {
+        let device = Scripted::new(
+            b"R>",
+            &[
+                b"show log\r\nline 1\r\n--More--",
+                b"\r        \rline 2\r\nR>",
+            ],
+        );
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        let answer = session
+            .command("show log", SECOND, PromptMatch::Known)
+            .await
+            .unwrap();
+        assert_eq!(answer, "line 1\nline 2");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_device_is_nudged_then_times_out() {
+        let device = Scripted::new(b"", &[]);
+        let mut session = CliSession::new(device);
+        let err = session.acquire_prompt(Duration::from_secs(5)).await;
+        assert!(matches!(err, Err(SessionError::PromptTimeout(_))));
+        assert!(session.shell.sent.starts_with(b"\n\n"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_command_times_out_with_its_partial_output() {
+        let device = Scripted::new(b"R>", &[b"show rf\r\nrf operational : up\r\n"]);
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        match session.command("show rf", SECOND, PromptMatch::Known).await {
+            Err(SessionError::CommandTimeout { partial, .. }) => {
+                assert_eq!(partial, "rf operational : up");
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn any_prompt_ends_a_command_that_moves_the_session() {
+        let device = Scripted::new(b"MH-N366@dn1>", &[b"connect cn1\r\nMH-T265@cn1>"]);
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        let answer = session
+            .command("connect cn1", SECOND, PromptMatch::Any)
+            .await
+            .unwrap();
+        assert_eq!(answer, "");
+        assert_eq!(session.prompt(), Some("MH-T265@cn1>"));
+    }
+}

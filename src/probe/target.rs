@@ -1,0 +1,105 @@
+//! sikprobe's input lines: `ip`, `ip:port`, `[v6]:port` (or a bare IPv6 address).
+
+use std::net::{IpAddr, SocketAddr};
+
+/// What one input line asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputLine {
+    /// Blank, or a `#` comment: produces no record.
+    Blank,
+    /// A target; `raw` keeps the line when it was more than a plain address.
+    Target {
+        /// Where to connect.
+        addr: SocketAddr,
+        /// The input line, when it was not just the address.
+        raw: Option<String>,
+    },
+    /// Not an address: produces an `invalid-input` record.
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Reads one line, with `default_port` for lines that name none.
+pub fn parse_line(line: &str, default_port: u16) -> InputLine {
+    let text = line.split_once('#').map_or(line, |(text, _)| text).trim();
+    if text.is_empty() {
+        return InputLine::Blank;
+    }
+    let raw = (text != line.trim() || text.contains(':') && text.parse::<IpAddr>().is_err())
+        .then(|| line.trim().to_owned());
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return InputLine::Target {
+            addr: SocketAddr::new(ip, default_port),
+            raw: None,
+        };
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return InputLine::Target { addr, raw };
+    }
+    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
+        && let Ok(ip) = inner.parse::<IpAddr>()
+    {
+        return InputLine::Target {
+            addr: SocketAddr::new(ip, default_port),
+            raw,
+        };
+    }
+    InputLine::Invalid {
+        reason: if text.contains('/') || text.contains('-') {
+            "not an address (expand ranges with ipgen first: ipgen SPEC | sikprobe)".to_owned()
+        } else {
+            "not an address, ip:port or [ipv6]:port".to_owned()
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(line: &str) -> (SocketAddr, Option<String>) {
+        match parse_line(line, 22) {
+            InputLine::Target { addr, raw } => (addr, raw),
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_addresses_with_and_without_ports() {
+        assert_eq!(target("10.0.0.1"), ("10.0.0.1:22".parse().unwrap(), None));
+        assert_eq!(
+            target("10.0.0.1:2222"),
+            (
+                "10.0.0.1:2222".parse().unwrap(),
+                Some("10.0.0.1:2222".into())
+            )
+        );
+        assert_eq!(target("::1"), ("[::1]:22".parse().unwrap(), None));
+        assert_eq!(target("[::1]:2200").0, "[::1]:2200".parse().unwrap());
+        assert_eq!(target("[::1]").0, "[::1]:22".parse().unwrap());
+        assert_eq!(
+            target(" 10.0.0.1 # core ").1,
+            Some("10.0.0.1 # core".into())
+        );
+    }
+
+    #[test]
+    fn blank_comment_and_garbage_lines() {
+        assert_eq!(parse_line("   ", 22), InputLine::Blank);
+        assert_eq!(parse_line("# x", 22), InputLine::Blank);
+        assert!(matches!(
+            parse_line("10.0.0.0/24", 22),
+            InputLine::Invalid { .. }
+        ));
+        assert!(matches!(
+            parse_line("radio-7", 22),
+            InputLine::Invalid { .. }
+        ));
+        assert!(matches!(
+            parse_line("10.0.0.1:99999", 22),
+            InputLine::Invalid { .. }
+        ));
+    }
+}

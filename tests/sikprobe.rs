@@ -1,0 +1,602 @@
+//! sikprobe against simulated fleets over real SSH on loopback: every status, the ground truth
+//! of the demo fleet, scale, interruption, a closed stdout, deadlines and credentials files.
+
+mod support;
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::IpAddr;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sikscan::record::{RadioType, Record, Status};
+use support::{Siksim, addresses, describe, parse_records, sikprobe, temp_file};
+
+/// Every sikprobe test serves on this port; each test has its own address range.
+const PORT: &str = "2301";
+
+fn by_ip(records: &[Record]) -> HashMap<IpAddr, &Record> {
+    records
+        .iter()
+        .map(|r| (r.ip.expect("probed records carry their ip"), r))
+        .collect()
+}
+
+fn text(value: &serde_json::Value, key: &str) -> Option<String> {
+    value[key].as_str().map(str::to_owned)
+}
+
+#[test]
+fn the_demo_fleet_is_reported_as_its_ground_truth_says() {
+    let _fleet = Siksim::start(&["--demo", "--port", PORT, "-q"]);
+    let truth: Vec<serde_json::Value> = describe(&["--demo", "--port", PORT])
+        .into_iter()
+        .filter(|device| device["route"].is_null())
+        .collect();
+    let probe = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "-j",
+            "300",
+            "--connect-timeout",
+            "1s",
+            "--handshake-timeout",
+            "2s",
+            "--deadline",
+            "20s",
+        ],
+        &addresses("127.77.0.0/24"),
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    assert_eq!(probe.records.len(), truth.len(), "one record per address");
+    let got = by_ip(&probe.records);
+    for device in &truth {
+        let ip: IpAddr = text(device, "ip")
+            .and_then(|s| s.parse().ok())
+            .expect("an ip");
+        let persona = text(device, "persona").unwrap_or_default();
+        let record = got[&ip];
+        let expected: Status = text(device, "status")
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        assert_eq!(
+            record.status, expected,
+            "{ip} ({persona}): {:?}",
+            record.error
+        );
+        if expected == Status::HandshakeFailed {
+            continue;
+        }
+        let same = |field: &str, got: &Option<String>| {
+            assert_eq!(*got, text(device, field), "{ip} ({persona}) {field}");
+        };
+        same("model", &record.model);
+        same("sw", &record.sw);
+        same("sn", &record.sn);
+        if record.status == Status::Ok {
+            same("name", &record.name);
+            same("user", &record.user);
+            assert_eq!(
+                record.radio_type.map(|t| t.as_str().to_owned()),
+                text(device, "radio_type"),
+                "{ip} radio_type"
+            );
+            assert_eq!(
+                record.prompt.as_deref(),
+                text(device, "prompt").as_deref().map(str::trim_end),
+                "{ip} prompt"
+            );
+        }
+        assert_eq!(record.banner, text(device, "banner"), "{ip} banner");
+        assert_eq!(record.port, Some(2301));
+    }
+
+    let legacy: Vec<&serde_json::Value> = truth
+        .iter()
+        .filter(|d| d["persona"] == "legacy-only")
+        .collect();
+    let input: String = legacy
+        .iter()
+        .filter_map(|d| text(d, "ip"))
+        .map(|ip| format!("{ip}\n"))
+        .collect();
+    let widened = sikprobe(&["-p", PORT, "--legacy-algorithms", "-q"], &input);
+    assert_eq!(widened.records.len(), legacy.len());
+    let widened = by_ip(&widened.records);
+    for device in legacy {
+        let ip: IpAddr = text(device, "ip")
+            .and_then(|s| s.parse().ok())
+            .expect("an ip");
+        let record = widened[&ip];
+        assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+        assert_eq!(record.model, text(device, "model"));
+    }
+}
+
+#[test]
+fn every_status_is_reachable_and_explained() {
+    let fleet = "\
+user = \"admin\"
+password = \"admin\"
+[[group]]
+addresses = \"127.104.0.1\"
+persona = \"eh\"
+[[group]]
+addresses = \"127.104.0.2\"
+persona = \"bu\"
+[[group]]
+addresses = \"127.104.0.3\"
+persona = \"tu\"
+[[group]]
+addresses = \"127.104.0.4\"
+persona = \"tg\"
+[[group]]
+addresses = \"127.104.0.5\"
+persona = \"closed\"
+[[group]]
+addresses = \"127.104.0.6\"
+persona = \"black-hole\"
+[[group]]
+addresses = \"127.104.0.7\"
+persona = \"silent\"
+[[group]]
+addresses = \"127.104.0.8\"
+persona = \"garbage\"
+[[group]]
+addresses = \"127.104.0.9\"
+persona = \"legacy-only\"
+[[group]]
+addresses = \"127.104.0.10\"
+persona = \"wrong-password\"
+[[group]]
+addresses = \"127.104.0.11\"
+persona = \"linux\"
+[[group]]
+addresses = \"127.104.0.12\"
+persona = \"router\"
+[[group]]
+addresses = \"127.104.0.13\"
+persona = \"hang\"
+model = \"EH-8010FX\"
+[[group]]
+addresses = \"127.104.0.14\"
+persona = \"kbd-interactive\"
+";
+    let (_dir, fleet_file) = temp_file("fleet.toml", fleet);
+    let fleet_path = fleet_file.to_str().expect("UTF-8 path");
+    let _fleet = Siksim::start(&["--fleet", fleet_path, "--port", PORT, "-q"]);
+    let truth = describe(&["--fleet", fleet_path, "--port", PORT]);
+    let input = format!("{}not-an-address\n", addresses("127.104.0.1-127.104.0.14"));
+    let probe = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "--connect-timeout",
+            "1s",
+            "--handshake-timeout",
+            "2s",
+            "--command-timeout",
+            "1s",
+            "--deadline",
+            "15s",
+        ],
+        &input,
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    assert_eq!(probe.records.len(), 15);
+    let probed: Vec<Record> = probe
+        .records
+        .iter()
+        .filter(|r| r.ip.is_some())
+        .cloned()
+        .collect();
+    let got = by_ip(&probed);
+    let expect = |last: u8, status: Status, radio_type: Option<RadioType>| {
+        let ip: IpAddr = format!("127.104.0.{last}").parse().expect("ip");
+        let record = got[&ip];
+        assert_eq!(record.status, status, "{ip}: {:?}", record.error);
+        assert_eq!(record.radio_type, radio_type, "{ip}");
+        if status != Status::Ok {
+            assert!(record.error.is_some(), "{ip}: a failure explains itself");
+        }
+        record
+    };
+    expect(1, Status::Ok, Some(RadioType::Eh));
+    expect(2, Status::Ok, Some(RadioType::Bu));
+    expect(3, Status::Ok, Some(RadioType::Tu));
+    let tg = expect(4, Status::Ok, Some(RadioType::Tg));
+    assert!(
+        tg.sn.is_some() && tg.sw.is_some(),
+        "TG serial and software from inventory"
+    );
+    expect(5, Status::Refused, None);
+    expect(6, Status::ConnectTimeout, None);
+    let silent = expect(7, Status::NoSsh, None);
+    assert_eq!(silent.server_id, None);
+    let garbage = expect(8, Status::NoSsh, None);
+    assert!(
+        garbage
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("220 ProFTPD"),
+        "{:?}",
+        garbage.error
+    );
+    let legacy = expect(9, Status::HandshakeFailed, None);
+    assert!(
+        legacy.server_id.is_some(),
+        "the ident is known before key exchange fails"
+    );
+    let denied = expect(10, Status::AuthFailed, Some(RadioType::Eh));
+    let denied_truth = truth
+        .iter()
+        .find(|d| d["ip"] == "127.104.0.10")
+        .expect("described");
+    assert_eq!(
+        denied.model,
+        text(denied_truth, "model"),
+        "model from the banner"
+    );
+    assert_eq!(denied.sn, text(denied_truth, "sn"));
+    assert_eq!(denied.sw, text(denied_truth, "sw"));
+    assert!(denied.banner.is_some() && denied.host_key.is_some());
+    expect(11, Status::NotSiklu, None);
+    expect(12, Status::NotSiklu, None);
+    let hung = expect(13, Status::PromptTimeout, None);
+    assert!(
+        hung.prompt.is_some(),
+        "the prompt came, the command's answer did not"
+    );
+    expect(14, Status::Ok, Some(RadioType::Eh));
+    let invalid = probe
+        .records
+        .iter()
+        .find(|r| r.status == Status::InvalidInput)
+        .expect("the bad line has a record");
+    assert_eq!(invalid.input.as_deref(), Some("not-an-address"));
+    assert!(
+        !probe.stderr.contains("admin\""),
+        "no credentials on stderr: {}",
+        probe.stderr
+    );
+}
+
+#[test]
+fn a_hanging_radio_is_cut_at_the_deadline_with_what_it_had() {
+    let fleet =
+        "[[group]]\naddresses = \"127.105.0.1\"\npersona = \"hang\"\nmodel = \"EH-8010FX\"\n";
+    let (_dir, fleet_file) = temp_file("fleet.toml", fleet);
+    let _fleet = Siksim::start(&[
+        "--fleet",
+        fleet_file.to_str().expect("UTF-8 path"),
+        "--port",
+        PORT,
+        "-q",
+    ]);
+    let clock = Instant::now();
+    let probe = sikprobe(&["-p", PORT, "--deadline", "2s", "-q"], "127.105.0.1\n");
+    assert!(clock.elapsed() < Duration::from_secs(10));
+    let record = &probe.records[0];
+    assert_eq!(record.status, Status::Deadline, "{:?}", record.error);
+    assert!(
+        record
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("identifying"),
+        "{:?}",
+        record.error
+    );
+    assert_eq!(record.prompt.as_deref(), Some("EH-8010FX>"));
+    assert!(record.server_id.is_some() && record.user.is_some());
+    let elapsed = record.elapsed_ms.expect("timed");
+    assert!((2000..5000).contains(&elapsed), "elapsed {elapsed} ms");
+}
+
+#[test]
+fn four_thousand_radios_give_one_record_each() {
+    let _fleet = Siksim::start(&["127.101.0.0/20", "--persona", "eh", "--port", PORT, "-q"]);
+    let input = addresses("127.101.0.0/20");
+    let probe = sikprobe(&["-p", PORT, "-j", "500", "-q"], &input);
+    assert!(probe.status.success(), "{}", probe.stderr);
+    let expected: BTreeSet<IpAddr> = input.lines().map(|l| l.parse().expect("ip")).collect();
+    let got: Vec<IpAddr> = probe.records.iter().filter_map(|r| r.ip).collect();
+    let unique: BTreeSet<IpAddr> = got.iter().copied().collect();
+    assert_eq!(got.len(), 4094);
+    assert_eq!(unique.len(), got.len(), "no duplicates");
+    assert_eq!(unique, expected);
+    let not_ok: Vec<_> = probe
+        .records
+        .iter()
+        .filter(|r| r.status != Status::Ok)
+        .map(|r| (r.ip, r.status, r.error.clone()))
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:?}");
+}
+
+#[test]
+fn ctrl_c_stops_dispatching_and_keeps_every_finished_record() {
+    let _fleet = Siksim::start(&["127.102.0.0/24", "--persona", "slow", "--port", PORT, "-q"]);
+    let mut child = Command::new(support::SIKPROBE)
+        .args(["-p", PORT, "-j", "20"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sikprobe starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(addresses("127.102.0.0/24").as_bytes())
+        .expect("input");
+    drop(stdin);
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    stdout.read_line(&mut first).expect("a first record");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).expect("the rest");
+    let status = child.wait().expect("exits");
+    assert_eq!(status.code(), Some(130));
+    let mut all = first.into_bytes();
+    all.extend_from_slice(&rest);
+    let records = parse_records(&all);
+    assert!(records.len() < 254, "dispatching stopped early");
+    assert!(
+        records.len() >= 20,
+        "the hosts in flight finished: {}",
+        records.len()
+    );
+    assert!(records.iter().all(|r| r.status == Status::Ok));
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+}
+
+#[test]
+fn a_closed_stdout_stops_the_run_cleanly() {
+    let _fleet = Siksim::start(&["127.106.0.0/24", "--persona", "eh", "--port", PORT, "-q"]);
+    let mut child = Command::new(support::SIKPROBE)
+        .args(["-p", PORT, "-j", "10"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sikprobe starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(addresses("127.106.0.0/24").as_bytes())
+        .expect("input");
+    drop(stdin);
+    let stdout = child.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .take(3)
+        .map(|l| l.expect("a line"))
+        .collect();
+    assert_eq!(lines.len(), 3);
+    // The reader is gone now, as after `| head -3`.
+    let clock = Instant::now();
+    let out = child.wait_with_output().expect("exits");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(clock.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_credentials_file_logs_into_radios_with_different_passwords() {
+    let fleet = "\
+user = \"admin\"
+[[group]]
+addresses = \"127.107.0.1-127.107.0.4\"
+persona = \"eh\"
+password = \"alpha-secret\"
+[[group]]
+addresses = \"127.107.0.5-127.107.0.8\"
+persona = \"tg\"
+password = \"bravo-secret\"
+";
+    let (dir, fleet_file) = temp_file("fleet.toml", fleet);
+    let _fleet = Siksim::start(&[
+        "--fleet",
+        fleet_file.to_str().expect("UTF-8 path"),
+        "--port",
+        PORT,
+        "-q",
+    ]);
+    let credentials = dir.path().join("network.txt");
+    std::fs::write(
+        &credentials,
+        "# both sets cover .5-.8; they are tried in order\n\
+         username = admin\npassword = alpha-secret\n127.107.0.1 - 127.107.0.8\n\
+         password = bravo-secret\n127.107.0.5-127.107.0.8\n",
+    )
+    .expect("write credentials");
+    let probe = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "--credentials",
+            credentials.to_str().expect("UTF-8"),
+        ],
+        &addresses("127.107.0.1-127.107.0.8"),
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    assert_eq!(probe.records.len(), 8);
+    for record in &probe.records {
+        assert_eq!(
+            record.status,
+            Status::Ok,
+            "{:?}: {:?}",
+            record.ip,
+            record.error
+        );
+        assert_eq!(record.user.as_deref(), Some("admin"));
+    }
+    let types: BTreeSet<&str> = probe
+        .records
+        .iter()
+        .filter_map(|r| r.radio_type.map(|t| t.as_str()))
+        .collect();
+    assert_eq!(types, BTreeSet::from(["EH", "TG"]));
+    let everything = format!(
+        "{}{}",
+        serde_json::to_string(&probe.records).expect("serialises"),
+        probe.stderr
+    );
+    assert!(!everything.contains("secret"), "no password in any output");
+}
+
+#[test]
+fn skip_done_resumes_and_ordered_keeps_input_order() {
+    let _fleet = Siksim::start(&["127.108.0.0/27", "--persona", "tu", "--port", PORT, "-q"]);
+    let input = addresses("127.108.0.0/27");
+    let (dir, first_half) = temp_file("done.ndjson", "");
+    let first = sikprobe(
+        &["-p", PORT, "-q"],
+        &input
+            .lines()
+            .take(10)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    let lines: Vec<String> = first
+        .records
+        .iter()
+        .map(|r| serde_json::to_string(r).expect("serialises"))
+        .collect();
+    std::fs::write(&first_half, lines.join("\n") + "\n").expect("write done file");
+    let resumed = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "--ordered",
+            "-j",
+            "8",
+            "--skip-done",
+            dir.path().to_str().expect("UTF-8"),
+            "--summary",
+            dir.path().join("summary.json").to_str().expect("UTF-8"),
+        ],
+        &input,
+    );
+    assert!(resumed.status.success(), "{}", resumed.stderr);
+    let expected: Vec<IpAddr> = input
+        .lines()
+        .skip(10)
+        .map(|l| l.parse().expect("ip"))
+        .collect();
+    let got: Vec<IpAddr> = resumed.records.iter().filter_map(|r| r.ip).collect();
+    assert_eq!(
+        got, expected,
+        "the rest, in input order, without the done ones"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("summary.json")).expect("summary written"),
+    )
+    .expect("summary is JSON");
+    assert_eq!(summary["skipped"], 10);
+    assert_eq!(summary["statuses"]["ok"], 20);
+}
+
+#[test]
+fn host_key_policies_learn_accept_and_reject() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let known = dir.path().join("known_hosts");
+    let known_path = known.to_str().expect("UTF-8");
+    let input = addresses("127.109.0.1-127.109.0.3");
+    let status_of = |args: &[&str]| -> Vec<(Status, Option<String>)> {
+        let probe = sikprobe(args, &input);
+        assert!(probe.status.success(), "{}", probe.stderr);
+        probe
+            .records
+            .iter()
+            .map(|r| (r.status, r.error.clone()))
+            .collect()
+    };
+    {
+        let _fleet = Siksim::start(&["127.109.0.1-127.109.0.3", "--port", PORT, "-q"]);
+        let strict = [
+            "-p",
+            PORT,
+            "-q",
+            "--host-keys",
+            "strict",
+            "--known-hosts",
+            known_path,
+        ];
+        for (status, error) in status_of(&strict) {
+            assert_eq!(status, Status::HandshakeFailed);
+            assert!(error.unwrap_or_default().contains("host key unknown"));
+        }
+        let tofu = [
+            "-p",
+            PORT,
+            "-q",
+            "--host-keys",
+            "tofu",
+            "--known-hosts",
+            known_path,
+        ];
+        assert!(status_of(&tofu).iter().all(|(s, _)| *s == Status::Ok));
+        let learnt = std::fs::read_to_string(&known).expect("keys recorded");
+        assert_eq!(learnt.lines().count(), 3);
+        assert!(
+            learnt.lines().all(|l| l.starts_with("[127.109.0.")),
+            "{learnt}"
+        );
+        assert!(status_of(&strict).iter().all(|(s, _)| *s == Status::Ok));
+    }
+    // The same addresses with other host keys: a man in the middle, as far as tofu knows.
+    let _other = Siksim::start(&[
+        "127.109.0.1-127.109.0.3",
+        "--port",
+        PORT,
+        "--seed",
+        "99",
+        "-q",
+    ]);
+    let tofu = [
+        "-p",
+        PORT,
+        "-q",
+        "--host-keys",
+        "tofu",
+        "--known-hosts",
+        known_path,
+    ];
+    for (status, error) in status_of(&tofu) {
+        assert_eq!(status, Status::HandshakeFailed);
+        assert!(error.unwrap_or_default().contains("host key changed"));
+    }
+}
+
+#[test]
+fn rate_caps_new_connections_per_second() {
+    let _fleet = Siksim::start(&["127.110.0.1-127.110.0.12", "--port", PORT, "-q"]);
+    let clock = Instant::now();
+    let probe = sikprobe(
+        &["-p", PORT, "-q", "-j", "50", "--rate", "10"],
+        &addresses("127.110.0.1-127.110.0.12"),
+    );
+    assert_eq!(probe.records.len(), 12);
+    // 12 starts at 10 per second cannot all happen within the first second.
+    assert!(
+        clock.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        clock.elapsed()
+    );
+}

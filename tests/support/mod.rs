@@ -1,0 +1,149 @@
+//! Test support: a simulated fleet (the real `siksim` binary) and the real `sikprobe`.
+//!
+//! Every test serves its own loopback range (127.1xx.y.0/24 …) on a high port, so tests run in
+//! parallel without fighting over addresses, and need no root.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use sikscan::record::Record;
+
+pub const SIKSIM: &str = env!("CARGO_BIN_EXE_siksim");
+pub const SIKPROBE: &str = env!("CARGO_BIN_EXE_sikprobe");
+pub const IPGEN: &str = env!("CARGO_BIN_EXE_ipgen");
+
+/// A running siksim, stopped (SIGTERM) when dropped.
+pub struct Siksim {
+    child: Child,
+}
+
+impl Siksim {
+    /// Starts siksim with `args` and waits for its ready line (never a fixed sleep).
+    pub fn start(args: &[&str]) -> Siksim {
+        let mut child = Command::new(SIKSIM)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("siksim starts");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(": ready: ") {
+                    let _ = ready_tx.send(Ok(line));
+                    // Keep draining so siksim never blocks on a full stderr pipe.
+                    continue;
+                }
+                seen.push(line);
+            }
+            let _ = ready_tx.send(Err(seen.join("\n")));
+        });
+        match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok(_)) => Siksim { child },
+            Ok(Err(stderr)) => panic!("siksim {args:?} exited before ready:\n{stderr}"),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("siksim {args:?} not ready within 60s");
+            }
+        }
+    }
+
+    /// The process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Siksim {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid; a failure means it is already gone.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// siksim's ground truth for a fleet: one JSON object per device.
+pub fn describe(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut full = vec!["--describe"];
+    full.extend_from_slice(args);
+    let out = Command::new(SIKSIM)
+        .args(&full)
+        .output()
+        .expect("siksim --describe runs");
+    assert!(
+        out.status.success(),
+        "siksim --describe failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("UTF-8")
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("describe prints JSON lines"))
+        .collect()
+}
+
+/// The outcome of a sikprobe run.
+pub struct Probe {
+    pub records: Vec<Record>,
+    pub stderr: String,
+    pub status: ExitStatus,
+}
+
+/// Runs sikprobe with `args`, feeding `input` on stdin, and parses every record.
+pub fn sikprobe(args: &[&str], input: &str) -> Probe {
+    let mut child = Command::new(SIKPROBE)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sikprobe starts");
+    let mut stdin = child.stdin.take().expect("stdin piped");
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("sikprobe finishes");
+    writer.join().expect("stdin writer");
+    Probe {
+        records: parse_records(&out.stdout),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status,
+    }
+}
+
+/// Parses NDJSON records; panics on any line that is not one.
+pub fn parse_records(stdout: &[u8]) -> Vec<Record> {
+    String::from_utf8(stdout.to_vec())
+        .expect("records are UTF-8")
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a record ({e}): {line}"))
+        })
+        .collect()
+}
+
+/// The addresses of a spec, one per line, as ipgen prints them.
+pub fn addresses(spec: &str) -> String {
+    let out = Command::new(IPGEN).arg(spec).output().expect("ipgen runs");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Writes a file in a fresh temporary directory and returns both (the directory keeps it).
+pub fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    (dir, path)
+}
