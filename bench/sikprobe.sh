@@ -7,13 +7,16 @@
 #    sikprobe -j 200 / 1000 / 5000, batchscanner 0.1.7 '-a scan' (its default 50 processes) and
 #    the netmiko + ThreadPoolExecutor pattern (200 workers, 'show system').
 # 2. WAN latency: WAN_FLEET (2000) radios of siksim's slow persona (1 s per login, 200 ms per
-#    response). sikprobe -j 2000 against the same two baselines.
+#    response). sikprobe -j 2000 against the same two baselines; then '-a show' against
+#    batchscanner '-a show'.
+# 3. '-a show' at zero latency on SHOW_FLEET (2000) radios.
 # Prints wall time, hosts/s, client CPU per host (user+sys, children included) and peak RSS,
 # and each baseline's wall time as a ratio to sikprobe's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZERO_FLEET=${ZERO_FLEET:-10000}
 WAN_FLEET=${WAN_FLEET:-2000}
+SHOW_FLEET=${SHOW_FLEET:-2000}
 venv=${SIKSCAN_BENCH_VENV:-$HOME/.cache/sikscan-bench-venv}
 
 if [ "$(id -u)" != 0 ]; then
@@ -61,23 +64,25 @@ result() {
     echo "$1|$2|$3|$wall|$user|$sys|$rss|$4" >> "$tmp/results"
 }
 
+# sikprobe_run SCENARIO JOBS HOSTS [ACTION]
 sikprobe_run() {
-    local scenario=$1 jobs=$2 hosts=$3
-    echo "bench: $scenario: sikprobe -j $jobs ..." >&2
-    timed sh -c "'$bin/sikprobe' -p 22 -j $jobs -q < '$tmp/addresses' > '$tmp/records'"
-    result "$scenario" "sikprobe -j $jobs" "$hosts" \
+    local scenario=$1 jobs=$2 hosts=$3 action=${4:-scan}
+    echo "bench: $scenario: sikprobe -a $action -j $jobs ..." >&2
+    timed sh -c "'$bin/sikprobe' -p 22 -a $action -j $jobs -q < '$tmp/addresses' > '$tmp/records'"
+    result "$scenario" "sikprobe -a $action -j $jobs" "$hosts" \
         "$(jq -r .status "$tmp/records" | sort | uniq -c | awk '{printf "%s %s ", $1, $2}')"
 }
 
+# batchscanner_run SCENARIO FIRST LAST HOSTS [ACTION]
 batchscanner_run() {
-    local scenario=$1 first=$2 last=$3 hosts=$4
-    echo "bench: $scenario: batchscanner ..." >&2
+    local scenario=$1 first=$2 last=$3 hosts=$4 action=${5:-scan}
+    echo "bench: $scenario: batchscanner -a $action ..." >&2
     rm -rf "$tmp/bs" && mkdir -p "$tmp/bs"
     printf '%s - %s\n' "$first" "$last" > "$tmp/bs/network.txt"
     printf 'output_directory = "output"\n' > "$tmp/bs/config.toml"
-    (cd "$tmp/bs" && timed sh -c "echo | '$venv/bin/batchscanner' -a scan -n network.txt -c config.toml")
+    (cd "$tmp/bs" && timed sh -c "echo | '$venv/bin/batchscanner' -a $action -n network.txt -c config.toml")
     read -r wall user sys rss < "$tmp/time"
-    result "$scenario" "batchscanner -a scan (50 proc)" "$hosts" \
+    result "$scenario" "batchscanner -a $action (50 proc)" "$hosts" \
         "identified $(cat "$tmp"/bs/output/*_scan_results.csv 2>/dev/null | grep -c ',EH,' || true)"
 }
 
@@ -115,19 +120,28 @@ serve --fleet "$tmp/wan.toml"
 sikprobe_run wan 2000 "$WAN_FLEET"
 batchscanner_run wan "$wan_first" "$wan_last" "$WAN_FLEET"
 netmiko_run wan "$WAN_FLEET"
+# 3. --action show (issue 9): the same WAN fleet, then SHOW_FLEET radios at zero latency.
+sikprobe_run wan-show 2000 "$WAN_FLEET" show
+batchscanner_run wan-show "$wan_first" "$wan_last" "$WAN_FLEET" show
+stop
+
+show_last=$("$bin/ipgen" 127.92.0.0/16 --limit "$SHOW_FLEET" | tail -n 1)
+"$bin/ipgen" "127.92.0.1-$show_last" > "$tmp/addresses"
+serve --persona eh "127.92.0.1-$show_last"
+sikprobe_run zero-show 200 "$SHOW_FLEET" show
 stop
 
 echo
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; siksim shares the CPUs"
 awk -F'|' '
-    $2 ~ /^sikprobe -j (200|2000)$/ { base[$1] = $4 }
+    $2 ~ /^sikprobe -a [a-z-]+ -j (200|2000)$/ { base[$1] = $4 }
     { rows[NR] = $0 }
     END {
-        printf "%-6s %-32s %6s %8s %8s %11s %9s %9s  %s\n", "", "tool", "hosts", "wall s", "hosts/s", "CPU ms/host", "RSS MB", "vs sikprobe", "outcome"
+        printf "%-10s %-32s %6s %8s %8s %11s %9s %9s  %s\n", "", "tool", "hosts", "wall s", "hosts/s", "CPU ms/host", "RSS MB", "vs sikprobe", "outcome"
         for (i = 1; i <= NR; i++) {
             split(rows[i], f, "|")
             cpu = (f[5] + f[6]) * 1000 / f[3]
             ratio = (f[2] ~ /^sikprobe/) ? "" : sprintf("%.1fx", f[4] / base[f[1]])
-            printf "%-6s %-32s %6d %8.2f %8.0f %11.2f %9.1f %9s  %s\n", f[1], f[2], f[3], f[4], f[3] / f[4], cpu, f[7] / 1024, ratio, f[8]
+            printf "%-10s %-32s %6d %8.2f %8.0f %11.2f %9.1f %9s  %s\n", f[1], f[2], f[3], f[4], f[3] / f[4], cpu, f[7] / 1024, ratio, f[8]
         }
     }' "$tmp/results"

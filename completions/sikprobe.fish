@@ -3,6 +3,9 @@ complete -c sikprobe -s a -l action -d 'What to do on each radio [default: scan,
 show\t'Send the radio type\'s show commands and parse them into the record\'s \'show\''
 script\t'Send the commands of -c / --script'
 set-tod\t'Set the radio\'s clock (local clock + --time-shift, or --at) and read it back'"
+complete -c sikprobe -l platform -d 'Which kind of device to expect' -r -f -a "siklu\t'Siklu radios only: a host that is not one is \'not-siklu\''
+generic\t'Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt), \'ok\' or \'command-failed\' by exit status'
+auto\t'Siklu first; a host that is not a radio runs the commands as generic'"
 complete -c sikprobe -s c -l command -d 'A command to send (implies --action script); repeatable, sent in order' -r
 complete -c sikprobe -l script -d 'Send the commands of FILE, one per line (\'#\' comments and blank lines skipped)' -r -F
 complete -c sikprobe -l time-shift -d 'set-tod: hours (\'2.5\', \'-1\') or a duration (\'90m\', \'-30s\') added to the local clock' -r

@@ -289,3 +289,50 @@ fn set_tod_sets_the_clock_and_reads_it_back() {
         assert_eq!(&sent[1..3], expected, "{:?}", record.ip);
     }
 }
+
+#[test]
+fn cn_names_restrict_the_client_nodes_visited() {
+    let _fleet = fleet(FLEET, 114);
+    let probe = sikprobe(&["-p", PORT, "-q", "--cn", "cn2"], "127.114.0.4\n");
+    assert!(probe.status.success(), "{}", probe.stderr);
+    let routes: Vec<&str> = probe
+        .records
+        .iter()
+        .filter_map(|r| r.route.as_deref())
+        .collect();
+    assert_eq!(routes, ["127.114.0.4: dn4 -> cn2"]);
+    let node = probe
+        .records
+        .iter()
+        .find(|r| r.route.is_some())
+        .expect("cn2");
+    assert_eq!(node.status, Status::Ok, "{:?}", node.error);
+    assert_eq!(node.prompt.as_deref(), Some("MH-T265@cn2>"));
+}
+
+#[test]
+fn set_tod_shifts_the_local_clock() {
+    let _fleet = fleet(FLEET, 115);
+    let expected = chrono::Local::now().naive_local() + chrono::TimeDelta::minutes(150);
+    let probe = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "-q",
+            "--action",
+            "set-tod",
+            "--time-shift",
+            "2.5",
+        ],
+        "127.115.0.1\n",
+    );
+    let record = &probe.records[0];
+    assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+    let set = record.show.as_ref().expect("clock values")["clock_set"]
+        .as_str()
+        .expect("the time set")
+        .to_owned();
+    let set = chrono::NaiveDateTime::parse_from_str(&set, "%Y-%m-%d %H:%M:%S").expect("a time");
+    let off = (set - expected).num_seconds().abs();
+    assert!(off <= 5, "set {set}, expected about {expected}");
+}

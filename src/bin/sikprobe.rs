@@ -14,7 +14,7 @@ use sikscan::docs::{self, DocKind};
 use sikscan::pipe::{self, Exit};
 use sikscan::probe::credentials::CredentialBook;
 use sikscan::probe::engine::{self, EngineOptions, Progress, Shutdown};
-use sikscan::probe::host::{Action, ClockSource, ProbeContext};
+use sikscan::probe::host::{Action, ClockSource, Platform, ProbeContext};
 use sikscan::probe::progress::Display;
 use sikscan::probe::resume::{DoneSet, FINAL_BY_DEFAULT};
 use sikscan::record::Status;
@@ -75,6 +75,18 @@ enum HostKeyMode {
     Strict,
 }
 
+/// Which kind of device to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlatformName {
+    /// Siklu radios only: a host that is not one is 'not-siklu'.
+    Siklu,
+    /// Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt),
+    /// 'ok' or 'command-failed' by exit status.
+    Generic,
+    /// Siklu first; a host that is not a radio runs the commands as generic.
+    Auto,
+}
+
 /// What to do on each radio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ActionName {
@@ -106,6 +118,10 @@ struct Args {
     /// What to do on each radio [default: scan, or script with -c/--script].
     #[arg(short = 'a', long, value_enum)]
     action: Option<ActionName>,
+
+    /// Which kind of device to expect.
+    #[arg(long, value_enum, default_value_t = PlatformName::Auto)]
+    platform: PlatformName,
 
     /// A command to send (implies --action script); repeatable, sent in order.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
@@ -338,6 +354,11 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         prompt_timeout: args.prompt_timeout,
         command_timeout: args.command_timeout,
         deadline: args.deadline,
+        platform: match args.platform {
+            PlatformName::Siklu => Platform::Siklu,
+            PlatformName::Generic => Platform::Generic,
+            PlatformName::Auto => Platform::Auto,
+        },
         action,
         stop_on_error: args.stop_on_error,
         allow_errors: args.allow_errors,
@@ -407,6 +428,11 @@ fn resolve_action(args: &Args) -> anyhow::Result<Action> {
         });
     if named != ActionName::Script && !commands.is_empty() {
         anyhow::bail!("-c and --script go with --action script");
+    }
+    if args.platform == PlatformName::Generic
+        && !matches!(named, ActionName::Script | ActionName::Scan)
+    {
+        anyhow::bail!("--platform generic runs -c/--script commands (or checks the login) only");
     }
     if named != ActionName::SetTod && (args.time_shift.is_some() || args.at.is_some()) {
         anyhow::bail!("--time-shift and --at go with --action set-tod");

@@ -74,6 +74,11 @@ impl<S: Shell> CliSession<S> {
         }
     }
 
+    /// The shell underneath, for what the CLI does not do (exec channels beside it).
+    pub fn shell(&self) -> &S {
+        &self.shell
+    }
+
     /// The prompt in use, once acquired.
     pub fn prompt(&self) -> Option<&str> {
         self.prompt.as_deref()
@@ -208,7 +213,7 @@ fn append_bounded(body: &mut Vec<u8>, bytes: &[u8]) {
 /// The text of a line as a terminal shows it: a carriage return inside it starts over (pagers
 /// erase their marker that way), trailing blanks dropped.
 fn line_text(line: &[u8]) -> String {
-    let text = String::from_utf8_lossy(line);
+    let text = strip_escapes(&String::from_utf8_lossy(line));
     let text = text.trim_end_matches(['\r', '\n']);
     let shown = text.rsplit('\r').next().unwrap_or_default();
     shown.trim_end().to_owned()
@@ -241,9 +246,43 @@ fn pager_line_start(buffer: &[u8]) -> Option<usize> {
         .then_some(line_start)
 }
 
+/// Removes terminal control sequences (CSI such as colours or bash's bracketed-paste switch
+/// `ESC[?2004h`, and OSC such as window titles): a PTY shell sends them, they are not text.
+fn strip_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // CSI: parameters and intermediates, then one final byte in @..~.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: up to BEL or ST (ESC \\).
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            // Two-character sequences (ESC =, ESC >, ...).
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Decodes a complete answer and normalises its lines.
 fn clean_output(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    let text = strip_escapes(&String::from_utf8_lossy(body));
     let lines: Vec<String> = text
         .split('\n')
         .map(|line| {
@@ -318,6 +357,16 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer, "system name : EH-710TX\ncafé > x");
+    }
+
+    #[test]
+    fn terminal_escapes_are_not_text() {
+        assert_eq!(
+            strip_escapes("\u{1b}[?2004hroot@vm:~# \u{1b}[01;32mok\u{1b}[0m"),
+            "root@vm:~# ok"
+        );
+        assert_eq!(strip_escapes("\u{1b}]0;title\u{7}$ "), "$ ");
+        assert_eq!(strip_escapes("plain > text"), "plain > text");
     }
 
     #[tokio::test]

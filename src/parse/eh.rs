@@ -90,7 +90,13 @@ pub fn parse(radio_type: RadioType, answers: &[(&str, &str)]) -> Parsed {
         RadioType::Bu => &BU_FIELDS,
         RadioType::Tu => &TU_FIELDS,
         RadioType::Tg => {
-            let dump = answer(answers, "show").unwrap_or_default();
+            let Some(dump) = answer(answers, "show") else {
+                let mut parsed = super::tg::parse("");
+                parsed
+                    .warnings
+                    .insert(0, "show: 'show' not answered".to_owned());
+                return parsed;
+            };
             return super::tg::parse(dump);
         }
     };
@@ -416,15 +422,18 @@ fn token(value: &str) -> &str {
     value.split_whitespace().next().unwrap_or_default()
 }
 
-/// The last non-blank lines of a log, trimmed and joined by `; `.
+/// The last non-blank lines of a log, trimmed and joined by `; ` (read from the end: a
+/// log can be megabytes long).
 fn tail(output: &str) -> Option<String> {
-    let lines: Vec<&str> = output
+    let mut lines: Vec<&str> = output
         .lines()
+        .rev()
         .map(str::trim)
         .filter(|l| !l.is_empty())
+        .take(LOG_TAIL)
         .collect();
-    let start = lines.len().checked_sub(1)?.saturating_sub(LOG_TAIL - 1);
-    Some(lines[start..].join("; "))
+    lines.reverse();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 /// `x.y.z` of the first bank row of `show sw` that is running (`running`) or not.

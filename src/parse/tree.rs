@@ -234,3 +234,45 @@ fn unquote(raw: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_become_blocks_and_leaves() {
+        let tree =
+            parse("a:top {\n  ports eth1 {\n  }\n  name \"x \\\"y\\\"\";\n  flag;\n  v a;b;\n}}\n");
+        let top = tree.section("top").expect("the section");
+        let port = top.child("ports").expect("a block");
+        assert_eq!(port.arg(), Some("eth1"));
+        assert_eq!(port.children.as_deref(), Some(&[][..]));
+        assert_eq!(top.leaf(&["name"]), Leaf::Text("x \"y\"".into()));
+        assert_eq!(top.leaf(&["flag"]), Leaf::Empty);
+        // The value runs to the line's last `;`, as in the reference.
+        assert_eq!(top.leaf(&["v"]), Leaf::Text("a;b".into()));
+        assert_eq!(top.leaf(&["ports"]), Leaf::Missing);
+        assert_eq!(tree.problems, ["show: 1 unmatched '}'"]);
+    }
+
+    #[test]
+    fn a_quoted_empty_value_is_a_value() {
+        let tree = parse("s {\n location \"\";\n}\n");
+        let s = tree.section("s").expect("the section");
+        assert_eq!(s.leaf(&["location"]), Leaf::Text("".into()));
+    }
+
+    #[test]
+    fn blocks_beyond_the_depth_limit_are_skipped_whole() {
+        let deep = format!("{}k v;\n{}after v;\n", "b {\n".repeat(40), "}\n".repeat(40));
+        let tree = parse(&deep);
+        assert_eq!(tree.top.len(), 2);
+        assert_eq!(tree.top[1].rest, "v");
+        assert_eq!(
+            tree.problems,
+            [format!(
+                "show: blocks nested deeper than {MAX_DEPTH} levels skipped"
+            )]
+        );
+    }
+}

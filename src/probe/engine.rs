@@ -383,7 +383,7 @@ fn write_records(
             summary
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .count(record.status);
+                .count(record.status, record.commands.as_ref().map_or(0, Vec::len));
             progress.done.fetch_add(1, Ordering::Relaxed);
             if record.status == Status::Ok {
                 progress.ok.fetch_add(1, Ordering::Relaxed);

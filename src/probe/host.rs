@@ -12,7 +12,9 @@ use crate::parse;
 use crate::probe::credentials::CredentialBook;
 use crate::record::{CommandResult, RadioType, Record, Status, Transport};
 use crate::transport::Shell;
-use crate::transport::native::{self, ConnectError, NativeOptions, ServerFacts, SharedFacts};
+use crate::transport::native::{
+    self, ConnectError, Execute, NativeOptions, ServerFacts, SharedFacts,
+};
 
 /// What to do on each radio.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +27,17 @@ pub enum Action {
     Script(Vec<String>),
     /// Set the radio's clock and read it back.
     SetTod(ClockSource),
+}
+
+/// Which kind of device to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    /// Siklu radios: PTY shell, prompt-driven CLI, identification.
+    Siklu,
+    /// Any SSH host: each command on its own exec channel, judged by its exit status.
+    Generic,
+    /// Siklu first; a host that turns out not to be a radio runs the commands as `generic`.
+    Auto,
 }
 
 /// Where `set-tod` takes the time from.
@@ -71,6 +84,8 @@ pub struct ProbeContext {
     pub deadline: Duration,
     /// What to do on each radio.
     pub action: Action,
+    /// Which kind of device to expect.
+    pub platform: Platform,
     /// Stop a script at its first failed command.
     pub stop_on_error: bool,
     /// A failed command does not make the status `command-failed`.
@@ -107,7 +122,7 @@ impl Phase {
 
 /// A host's records as they are being built: the first is the host's own, then one per TG
 /// client node; `current` is the one being worked on, which a deadline cut marks.
-struct Progress {
+struct HostWork {
     records: Vec<Record>,
     current: usize,
     phase: Phase,
@@ -123,22 +138,22 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
     record.transport = Some(Transport::Native);
     record.input = input;
     let facts: SharedFacts = Arc::default();
-    let mut progress = Progress {
+    let mut work = HostWork {
         records: vec![record],
         current: 0,
         phase: Phase::Connecting,
     };
     let finished =
-        tokio::time::timeout(context.deadline, scan(addr, context, &facts, &mut progress)).await;
-    let mut records = progress.records;
+        tokio::time::timeout(context.deadline, scan(addr, context, &facts, &mut work)).await;
+    let mut records = work.records;
     if finished.is_err()
-        && let Some(cut) = records.get_mut(progress.current)
+        && let Some(cut) = records.get_mut(work.current)
     {
         cut.status = Status::Deadline;
         cut.error = Some(format!(
             "deadline of {} reached {}",
             humantime::format_duration(context.deadline),
-            progress.phase.describe()
+            work.phase.describe()
         ));
     }
     let facts: ServerFacts = facts.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -162,57 +177,83 @@ fn millis(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn scan(
-    addr: SocketAddr,
-    context: &ProbeContext,
-    facts: &SharedFacts,
-    progress: &mut Progress,
-) {
+async fn scan(addr: SocketAddr, context: &ProbeContext, facts: &SharedFacts, work: &mut HostWork) {
     let logins = context.credentials.logins_for(addr.ip());
-    let (shell, user) = match native::open_shell(addr, &logins, &context.native, facts).await {
+    let opened = native::connect(addr, &logins, &context.native, facts).await;
+    let (connection, user) = match opened {
         Ok(opened) => opened,
         Err(err) => {
-            let record = &mut progress.records[0];
+            let record = &mut work.records[0];
             record.status = status_of(&err);
             record.error = Some(err.to_string());
             return;
         }
     };
-    progress.records[0].user = Some(user);
+    if context.platform == Platform::Generic {
+        let record = &mut work.records[0];
+        record.user = Some(user);
+        work.phase = Phase::Acting;
+        exec_commands(&connection, context, record).await;
+        work.phase = Phase::Closing;
+        connection.close().await;
+        return;
+    }
+    let shell = match connection.open_shell().await {
+        Ok(shell) => shell,
+        Err(err) => {
+            let record = &mut work.records[0];
+            record.user = Some(user);
+            record.status = status_of(&err);
+            record.error = Some(err.to_string());
+            return;
+        }
+    };
+    work.records[0].user = Some(user);
     let mut session = CliSession::new(shell);
     let banner = facts
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .banner
         .clone();
-    if let Err(err) = drive(&mut session, banner.as_deref(), context, progress).await {
-        fail_session(&mut progress.records[progress.current], &err);
+    if let Err(err) = drive(&mut session, banner.as_deref(), context, work).await {
+        fail_session(&mut work.records[work.current], &err);
         return;
     }
-    progress.phase = Phase::Closing;
+    work.phase = Phase::Closing;
     session.close().await;
 }
 
 /// Everything after login, on the open session.
-async fn drive<S: Shell>(
+async fn drive<S: Shell + Execute>(
     session: &mut CliSession<S>,
     banner: Option<&str>,
     context: &ProbeContext,
-    progress: &mut Progress,
+    work: &mut HostWork,
 ) -> Result<(), SessionError> {
-    progress.phase = Phase::Prompt;
+    work.phase = Phase::Prompt;
     let prompt = session.acquire_prompt(context.prompt_timeout).await?;
-    progress.records[0].prompt = Some(prompt.clone());
-    progress.phase = Phase::Identifying;
-    identify(session, &prompt, banner, context, &mut progress.records[0]).await?;
-    if progress.records[0].status != Status::Ok {
+    work.records[0].prompt = Some(prompt.clone());
+    work.phase = Phase::Identifying;
+    identify(session, &prompt, banner, context, &mut work.records[0]).await?;
+    let record = &mut work.records[0];
+    if record.status == Status::NotSiklu
+        && context.platform == Platform::Auto
+        && matches!(context.action, Action::Script(_))
+    {
+        // Not a radio, but a host all the same: run the commands as on any SSH host.
+        work.phase = Phase::Acting;
+        record.error = None;
+        exec_commands(session.shell(), context, record).await;
         return Ok(());
     }
-    progress.phase = Phase::Acting;
-    act(session, context, &mut progress.records[0]).await?;
-    if context.client_nodes && progress.records[0].radio_type == Some(RadioType::Tg) {
-        progress.phase = Phase::ClientNodes;
-        visit_client_nodes(session, context, progress).await?;
+    if record.status != Status::Ok {
+        return Ok(());
+    }
+    work.phase = Phase::Acting;
+    act(session, context, &mut work.records[0]).await?;
+    if context.client_nodes && work.records[0].radio_type == Some(RadioType::Tg) {
+        work.phase = Phase::ClientNodes;
+        visit_client_nodes(session, context, work).await?;
     }
     Ok(())
 }
@@ -366,18 +407,76 @@ async fn act<S: Shell>(
             record.show = Some(show);
         }
     }
+    mark_failed_commands(context, record);
+    Ok(())
+}
+
+/// Runs the script's commands on exec channels, judged by exit status; sets `ok` or
+/// `command-failed` (any other action only checks the login).
+async fn exec_commands<E: Execute>(target: &E, context: &ProbeContext, record: &mut Record) {
+    record.status = Status::Ok;
+    let Action::Script(commands) = &context.action else {
+        return;
+    };
+    for command in commands {
+        let clock = Instant::now();
+        let ran = tokio::time::timeout(context.command_timeout, target.exec(command)).await;
+        let (exit_status, output, stderr) = match ran {
+            Ok(Ok(out)) => (
+                out.exit_status.and_then(|s| i32::try_from(s).ok()),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            ),
+            Ok(Err(err)) => (None, String::new(), err.to_string()),
+            Err(_) => (
+                None,
+                String::new(),
+                format!(
+                    "no exit within {}",
+                    humantime::format_duration(context.command_timeout)
+                ),
+            ),
+        };
+        let ok = exit_status == Some(0);
+        record
+            .commands
+            .get_or_insert_with(Vec::new)
+            .push(CommandResult {
+                command: command.clone(),
+                ok,
+                output,
+                elapsed_ms: millis(clock.elapsed()),
+                exit_status,
+                stderr: Some(stderr),
+            });
+        if !ok && context.stop_on_error {
+            break;
+        }
+    }
+    mark_failed_commands(context, record);
+}
+
+/// `command-failed` when a command failed, unless `--allow-errors`.
+fn mark_failed_commands(context: &ProbeContext, record: &mut Record) {
     let failed = record.commands.iter().flatten().find(|command| !command.ok);
     if let Some(failed) = failed
         && !context.allow_errors
     {
-        record.error = Some(format!(
-            "'{}' answered: {}",
-            failed.command,
-            failed.output.lines().next().unwrap_or_default()
-        ));
+        let why = match failed.exit_status {
+            Some(code) if code != 0 => format!("exited {code}"),
+            _ => format!(
+                "answered: {}",
+                failed
+                    .output
+                    .lines()
+                    .chain(failed.stderr.iter().flat_map(|e| e.lines()))
+                    .next()
+                    .unwrap_or_default()
+            ),
+        };
+        record.error = Some(format!("'{}' {why}", failed.command));
         record.status = Status::CommandFailed;
     }
-    Ok(())
 }
 
 /// Sends one command and appends it to the record; returns whether it succeeded.
@@ -437,15 +536,15 @@ async fn read_clock<S: Shell>(
 async fn visit_client_nodes<S: Shell>(
     session: &mut CliSession<S>,
     context: &ProbeContext,
-    progress: &mut Progress,
+    work: &mut HostWork,
 ) -> Result<(), SessionError> {
-    let dn = progress.records[0].clone();
+    let dn = work.records[0].clone();
     let dn_prompt = session.prompt().unwrap_or_default().to_owned();
     let mut answers = Vec::new();
     for command in ["show radio-common", "show radio-dn"] {
         let result = actions::run_command(session, command, context.command_timeout).await?;
         answers.push(result.output.clone());
-        progress.records[0]
+        work.records[0]
             .commands
             .get_or_insert_with(Vec::new)
             .push(result);
@@ -465,9 +564,9 @@ async fn visit_client_nodes<S: Shell>(
         record.user = dn.user.clone();
         record.route = Some(format!("{dn_ip}: {dn_name} -> {cn}"));
         record.parent = dn.ip;
-        progress.records.push(record);
-        progress.current = progress.records.len() - 1;
-        let record = &mut progress.records[progress.current];
+        work.records.push(record);
+        work.current = work.records.len() - 1;
+        let record = &mut work.records[work.current];
         let answer = session
             .command(
                 &format!("connect {cn}"),
@@ -503,7 +602,7 @@ async fn visit_client_nodes<S: Shell>(
         }
         record.elapsed_ms = Some(millis(clock.elapsed()));
     }
-    progress.current = 0;
+    work.current = 0;
     Ok(())
 }
 

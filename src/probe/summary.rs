@@ -14,6 +14,8 @@ pub struct Summary {
     pub hosts: u64,
     /// Records per status.
     pub statuses: BTreeMap<Status, u64>,
+    /// Commands sent, over every record.
+    pub commands: u64,
     /// Addresses skipped as already done (not written unless `--emit-skipped`).
     pub skipped: u64,
     /// Wall time of the run, in seconds.
@@ -25,9 +27,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Counts one record.
-    pub fn count(&mut self, status: Status) {
+    /// Counts one record and the commands it sent.
+    pub fn count(&mut self, status: Status, commands: usize) {
         self.hosts += 1;
+        self.commands += commands as u64;
         *self.statuses.entry(status).or_default() += 1;
     }
 
@@ -54,8 +57,13 @@ impl Summary {
             .iter()
             .map(|(status, n)| format!("{status} {n}"))
             .collect();
+        let ran = if self.commands > 0 {
+            format!("ran {} commands across ", self.commands)
+        } else {
+            String::new()
+        };
         let mut line = format!(
-            "{} hosts in {:.1}s ({} hosts/s): {}",
+            "{ran}{} hosts in {:.1}s ({} hosts/s): {}",
             self.hosts,
             self.elapsed_s,
             self.hosts_per_s,

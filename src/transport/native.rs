@@ -269,6 +269,28 @@ pub struct NativeShell {
     handle: Handle<Observer>,
 }
 
+/// Anything that runs commands on exec channels: a bare connection, or one with a shell open.
+pub trait Execute: Sync {
+    /// Runs one command on its own exec channel (no PTY) and collects its output and exit
+    /// status.
+    fn exec(
+        &self,
+        command: &str,
+    ) -> impl std::future::Future<Output = Result<ExecOutput, ConnectError>> + Send;
+}
+
+impl Execute for NativeConnection {
+    async fn exec(&self, command: &str) -> Result<ExecOutput, ConnectError> {
+        exec(&self.handle, command).await
+    }
+}
+
+impl Execute for NativeShell {
+    async fn exec(&self, command: &str) -> Result<ExecOutput, ConnectError> {
+        exec(&self.handle, command).await
+    }
+}
+
 impl Shell for NativeShell {
     async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
         self.channel
@@ -458,14 +480,92 @@ fn describe_non_ssh(seen: &[u8]) -> String {
     format!("not an SSH server: it sent '{first}'")
 }
 
-/// Connects, authenticates with the first login the server accepts (keys and agent first),
-/// and opens a PTY shell. Returns the shell and the username that logged in.
-pub async fn open_shell(
+/// An authenticated SSH connection, before any channel is opened.
+pub struct NativeConnection {
+    handle: Handle<Observer>,
+}
+
+/// What a command run on an exec channel returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The remote exit status, when the server sent one.
+    pub exit_status: Option<u32>,
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+}
+
+/// The most output kept from one exec channel (per stream).
+const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
+
+impl NativeConnection {
+    /// Opens a PTY shell: 80x5000 as batchscanner asks, a tall terminal keeps radios from
+    /// paging.
+    pub async fn open_shell(self) -> Result<NativeShell, ConnectError> {
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|e| ConnectError::Io(format!("opening a session channel: {e}")))?;
+        channel
+            .request_pty(false, "vt100", 80, 5000, 0, 0, &[])
+            .await
+            .map_err(|e| ConnectError::Io(format!("requesting a PTY: {e}")))?;
+        channel
+            .request_shell(false)
+            .await
+            .map_err(|e| ConnectError::Io(format!("requesting a shell: {e}")))?;
+        Ok(NativeShell {
+            channel,
+            handle: self.handle,
+        })
+    }
+
+    /// Ends the connection.
+    pub async fn close(self) {
+        // The server may already be gone; closing is best effort.
+        let _ = self
+            .handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+    }
+}
+
+async fn exec(handle: &Handle<Observer>, command: &str) -> Result<ExecOutput, ConnectError> {
+    let mut channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|e| ConnectError::Io(format!("opening an exec channel: {e}")))?;
+    channel
+        .exec(true, command)
+        .await
+        .map_err(|e| ConnectError::Io(format!("starting '{command}': {e}")))?;
+    let mut output = ExecOutput::default();
+    let keep = |buffer: &mut Vec<u8>, data: &[u8]| {
+        let room = MAX_EXEC_OUTPUT.saturating_sub(buffer.len());
+        buffer.extend_from_slice(&data[..data.len().min(room)]);
+    };
+    while let Some(message) = channel.wait().await {
+        match message {
+            ChannelMsg::Data { data } => keep(&mut output.stdout, &data),
+            ChannelMsg::ExtendedData { data, .. } => keep(&mut output.stderr, &data),
+            ChannelMsg::ExitStatus { exit_status } => output.exit_status = Some(exit_status),
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    Ok(output)
+}
+
+/// Connects and authenticates with the first login the server accepts (keys and agent
+/// first). Returns the connection and the username that logged in.
+pub async fn connect(
     addr: SocketAddr,
     logins: &[Login],
     options: &Arc<NativeOptions>,
     facts: &SharedFacts,
-) -> Result<(NativeShell, String), ConnectError> {
+) -> Result<(NativeConnection, String), ConnectError> {
     let stream = match timeout(options.connect_timeout, TcpStream::connect(addr)).await {
         Err(_) => return Err(ConnectError::ConnectTimeout(options.connect_timeout)),
         Ok(Err(err)) => return Err(classify_connect(&err)),
@@ -519,20 +619,7 @@ pub async fn open_shell(
     };
 
     let user = authenticate(&mut handle, logins, options).await?;
-    let channel = handle
-        .channel_open_session()
-        .await
-        .map_err(|e| ConnectError::Io(format!("opening a session channel: {e}")))?;
-    // 80x5000 as batchscanner asks: a tall terminal keeps radios from paging.
-    channel
-        .request_pty(false, "vt100", 80, 5000, 0, 0, &[])
-        .await
-        .map_err(|e| ConnectError::Io(format!("requesting a PTY: {e}")))?;
-    channel
-        .request_shell(false)
-        .await
-        .map_err(|e| ConnectError::Io(format!("requesting a shell: {e}")))?;
-    Ok((NativeShell { channel, handle }, user))
+    Ok((NativeConnection { handle }, user))
 }
 
 fn classify_connect(err: &std::io::Error) -> ConnectError {

@@ -147,3 +147,76 @@ pub fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::P
     std::fs::write(&path, contents).expect("write temp file");
     (dir, path)
 }
+
+/// A real OpenSSH sshd on 127.0.0.1, with its own host key and one authorised user key, stopped
+/// when dropped. Needs root (privilege separation) and openssh-server, which `.ci/run`
+/// installs.
+pub struct Sshd {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Sshd {
+    /// Starts sshd on `port` accepting `user_key.pub` for any user, keys only.
+    pub fn start(port: u16) -> Sshd {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = |name: &str| dir.path().join(name);
+        for key in ["host_key", "user_key", "other_key"] {
+            let status = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(path(key))
+                .status()
+                .expect("ssh-keygen runs (apt-get install openssh-client)");
+            assert!(status.success());
+        }
+        std::fs::copy(path("user_key.pub"), path("authorized_keys")).expect("authorized_keys");
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
+             PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {}\n",
+            path("host_key").display(),
+            path("authorized_keys").display(),
+            path("sshd.pid").display(),
+        );
+        std::fs::write(path("sshd_config"), config).expect("sshd_config");
+        // sshd's privilege separation wants its empty directory.
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd (run the tests as root)");
+        let mut child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(path("sshd_config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("sshd starts (apt-get install openssh-server)");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if line.contains("Server listening on") {
+                    let _ = ready_tx.send(());
+                }
+            }
+        });
+        ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("sshd listening within 30s");
+        Sshd { child, port, dir }
+    }
+
+    /// A key file in the fixture's directory (`user_key` is authorised, `other_key` is not).
+    pub fn key(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
