@@ -146,7 +146,9 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
     let finished =
         tokio::time::timeout(context.deadline, scan(addr, context, &facts, &mut work)).await;
     let mut records = work.records;
+    // A host cut while merely closing its finished session keeps its results' status.
     if finished.is_err()
+        && work.phase != Phase::Closing
         && let Some(cut) = records.get_mut(work.current)
     {
         cut.status = Status::Deadline;
