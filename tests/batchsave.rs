@@ -901,3 +901,56 @@ fn a_closed_stdout_under_tee_is_a_clean_stop_that_saves_what_was_read() {
         (Some(10), Some("output-closed"))
     );
 }
+
+#[test]
+fn a_write_failure_names_the_file_leaves_no_half_file_and_gives_the_lines_to_feed_again() {
+    use std::os::unix::process::CommandExt;
+
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (dir, arg) = out_dir(&tmp);
+    let mut command = Command::new(BATCHSAVE);
+    command
+        .args(["-n", "100", &arg])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // A full disk, without a disk: files may not grow past 64 KiB (EFBIG instead of SIGXFSZ).
+    // SAFETY: between fork and exec the closure only calls async-signal-safe functions.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 64 * 1024,
+                rlim_max: 64 * 1024,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let mut child = command.spawn().expect("batchsave starts");
+    let padding = "x".repeat(1000);
+    let input: Vec<Value> = (0..300).map(|i| json!({"n": i, "pad": padding})).collect();
+    let mut stdin = child.stdin.take().expect("stdin");
+    // batchsave stops at the first batch; the rest of the input may meet a closed pipe.
+    let _ = stdin.write_all(&ndjson(&input));
+    drop(stdin);
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let message = stderr(&out);
+    assert!(
+        message.contains("batch 1 (input lines 1-100) was not saved"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "writing {}",
+            dir.join("batch-000001.csv").display()
+        )),
+        "{message}"
+    );
+    // Nothing half-written: no batch file, no temporary file.
+    assert_eq!(names(&dir), Vec::<String>::new());
+}

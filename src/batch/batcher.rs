@@ -38,7 +38,7 @@ const REJECTS_SHOWN: u64 = 10;
 
 /// Reads records from `options.input` and writes them in batches into `options.outdir`.
 pub fn run(options: &Options) -> Result<Exit, BatchError> {
-    let input = input::open(&options.input)?;
+    let input = input::open(&options.input).map_err(BatchError::Open)?;
     let (outdir, ledger, findings) = OutDir::open(&options.outdir)?;
     if !options.quiet {
         for temp in &findings.removed {
@@ -460,7 +460,7 @@ impl Batcher<'_> {
         let (stop, report) = match (stop, committed) {
             (Err(err), committed) => {
                 if let Err(also) = committed {
-                    pipe::warn(also);
+                    pipe::warn(format!("{:#}", anyhow::Error::from(also)));
                 }
                 return Err(err);
             }

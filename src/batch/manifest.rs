@@ -157,7 +157,7 @@ pub struct BatchEntry {
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     /// Reading it failed.
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         /// The manifest's path.
         path: String,

@@ -72,14 +72,15 @@ pub struct Options {
     pub quiet: bool,
 }
 
-/// Why batchsave stopped with an error.
+/// Why batchsave stopped with an error. The messages leave the cause to the error's source,
+/// so that printing the chain (`{:#}` through anyhow) says everything once.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    /// The input could not be opened.
-    #[error(transparent)]
-    Open(#[from] OpenError),
+    /// The input could not be opened (the message already holds the cause).
+    #[error("{0}")]
+    Open(OpenError),
     /// Reading the input failed.
-    #[error("reading {name}: {source}")]
+    #[error("reading {name}")]
     Read {
         /// The input.
         name: String,
@@ -90,7 +91,7 @@ pub enum BatchError {
     #[error("writing standard output: {0}")]
     Tee(io::Error),
     /// OUTDIR could not be created, read or synced.
-    #[error("output directory {path}: {source}")]
+    #[error("output directory {path}")]
     OutDir {
         /// OUTDIR.
         path: String,
@@ -113,7 +114,7 @@ pub enum BatchError {
     #[error(transparent)]
     Manifest(#[from] manifest::ManifestError),
     /// Writing a file failed (its temporary file was removed).
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Write {
         /// The file's final path.
         path: String,
@@ -121,7 +122,7 @@ pub enum BatchError {
         source: io::Error,
     },
     /// A batch could not be saved; its records are still in the input at these lines.
-    #[error("batch {batch} (input lines {first_line}-{last_line}) was not saved: {source}")]
+    #[error("batch {batch} (input lines {first_line}-{last_line}) was not saved")]
     BatchLost {
         /// The batch number.
         batch: u64,
@@ -133,7 +134,7 @@ pub enum BatchError {
         source: Box<BatchError>,
     },
     /// A thread or the signal handlers could not be set up.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Setup {
         /// What was being set up.
         what: &'static str,
