@@ -212,6 +212,9 @@ fn a_tg_answer_to_show_goes_to_the_tg_parser() {
         eh::parse(RadioType::Tg, &[("show", DN_SHOW)]),
         tg::parse(DN_SHOW)
     );
+    let unanswered = eh::parse(RadioType::Tg, &[]);
+    assert_eq!(unanswered.warnings[0], "show: 'show' not answered");
+    assert_eq!(unanswered.fields["links"], json!([]));
 }
 
 fn dn_expected() -> Value {
