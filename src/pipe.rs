@@ -224,9 +224,9 @@ impl Display for InputName {
     }
 }
 
-/// Opening an input failed.
+/// Opening an input failed. The message names the input; the cause follows it in a chain.
 #[derive(Debug, thiserror::Error)]
-#[error("{name}: {source}")]
+#[error("{name}")]
 pub struct OpenError {
     /// The input that could not be opened.
     pub name: InputName,

@@ -76,8 +76,8 @@ pub struct Options {
 /// so that printing the chain (`{:#}` through anyhow) says everything once.
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    /// The input could not be opened (the message already holds the cause).
-    #[error("{0}")]
+    /// The input could not be opened.
+    #[error(transparent)]
     Open(OpenError),
     /// Reading the input failed.
     #[error("reading {name}")]

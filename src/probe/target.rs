@@ -32,7 +32,7 @@ pub fn parse_line(line: &str, default_port: u16) -> InputLine {
     if let Ok(ip) = text.parse::<IpAddr>() {
         return InputLine::Target {
             addr: SocketAddr::new(ip, default_port),
-            raw: None,
+            raw,
         };
     }
     if let Ok(addr) = text.parse::<SocketAddr>() {
