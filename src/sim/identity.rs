@@ -104,7 +104,10 @@ pub fn days_value(total_seconds: u64) -> String {
     let days = (total_seconds / 86_400) as f64;
     let hours = (total_seconds / 3600 % 24) as f64;
     let minutes = (total_seconds / 60 % 60) as f64;
-    let value = ((days + hours / 24.0 + minutes / 1440.0) * 100.0).round() / 100.0;
+    // Python's round(x, 2) rounds the exact binary value, ties to even, as `{:.2}` does;
+    // scaling by 100 first would round some minutes the other way (3.125… → 3.13, not 3.12).
+    let exact = days + hours / 24.0 + minutes / 1440.0;
+    let value: f64 = format!("{exact:.2}").parse().unwrap_or(exact);
     let text = format!("{value}");
     if text.contains('.') {
         text
@@ -463,6 +466,26 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::days_value;
+
+    /// Values printed by Python's `round(d + h/24 + m/1440, 2)`, ties to even included.
+    #[test]
+    fn uptime_days_round_like_python() {
+        let cases = [
+            ((3, 3, 0), "3.12"),
+            ((0, 3, 0), "0.12"),
+            ((12, 5, 17), "12.22"),
+            ((0, 12, 0), "0.5"),
+            ((350, 23, 11), "350.97"),
+            ((1, 9, 0), "1.38"),
+            ((0, 0, 0), "0.0"),
+        ];
+        for ((days, hours, minutes), python) in cases {
+            let seconds = days * 86_400 + hours * 3600 + minutes * 60 + 59;
+            assert_eq!(days_value(seconds), python, "{days}:{hours}:{minutes}");
+        }
+    }
+
     use super::*;
 
     #[test]
