@@ -23,7 +23,7 @@ _sikprobe() {
 
     case "${cmd}" in
         sikprobe)
-            opts="-f -a -c -j -p -u -i -q -h -V --file --action --platform --command --script --stop-on-error --allow-errors --time-shift --at --cns --cn --concurrency --rate --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
+            opts="-f -a -c -j -p -u -i -q -h -V --file --action --platform --transport --check --telnet-port --command --script --stop-on-error --allow-errors --time-shift --at --cns --cn --concurrency --rate --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -47,6 +47,18 @@ _sikprobe() {
                     ;;
                 --platform)
                     COMPREPLY=($(compgen -W "siklu generic auto" -- "${cur}"))
+                    return 0
+                    ;;
+                --transport)
+                    COMPREPLY=($(compgen -W "native telnet" -- "${cur}"))
+                    return 0
+                    ;;
+                --check)
+                    COMPREPLY=($(compgen -W "ssh telnet" -- "${cur}"))
+                    return 0
+                    ;;
+                --telnet-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --command)

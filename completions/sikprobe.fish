@@ -6,6 +6,11 @@ set-tod\t'Set the radio\'s clock (local clock + --time-shift, or --at) and read 
 complete -c sikprobe -l platform -d 'Which kind of device to expect' -r -f -a "siklu\t'Siklu radios only: a host that is not one is \'not-siklu\''
 generic\t'Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt), \'ok\' or \'command-failed\' by exit status'
 auto\t'Siklu first; a host that is not a radio runs the commands as generic'"
+complete -c sikprobe -l transport -d 'How to reach the devices' -r -f -a "native\t'SSH with the built-in client'
+telnet\t'Telnet, logging in at the login and password prompts'"
+complete -c sikprobe -l check -d 'Instead of an action, check which protocols accept a login (one record per address with \'reachable\'); a protocol not listed is reported false' -r -f -a "ssh\t'SSH, on the address\'s port'
+telnet\t'Telnet, on --telnet-port'"
+complete -c sikprobe -l telnet-port -d 'Telnet port for --check' -r
 complete -c sikprobe -s c -l command -d 'A command to send (implies --action script); repeatable, sent in order' -r
 complete -c sikprobe -l script -d 'Send the commands of FILE, one per line (\'#\' comments and blank lines skipped)' -r -F
 complete -c sikprobe -l time-shift -d 'set-tod: hours (\'2.5\', \'-1\') or a duration (\'90m\', \'-30s\') added to the local clock' -r
@@ -13,7 +18,7 @@ complete -c sikprobe -l at -d 'set-tod: set this wall-clock time instead (RFC 33
 complete -c sikprobe -l cn -d 'Visit only this client node (implies --cns); repeatable' -r
 complete -c sikprobe -s j -l concurrency -d 'Hosts probed at once' -r
 complete -c sikprobe -l rate -d 'Start at most N new connections per second' -r
-complete -c sikprobe -s p -l port -d 'SSH port for input lines that name none' -r
+complete -c sikprobe -s p -l port -d 'Port for input lines that name none [default: 22, or 23 with --transport telnet]' -r
 complete -c sikprobe -s u -l user -d 'Username to log in with (a --credentials file may scope others)' -r
 complete -c sikprobe -l password-file -d 'Read the password from the first line of FILE' -r -F
 complete -c sikprobe -l credentials -d 'batchscanner network file whose \'username = ...\' / \'password = ...\' lines scope the addresses below them; an address in several sets tries them in order' -r -F
@@ -24,7 +29,7 @@ strict\t'Accept only keys already in --known-hosts'"
 complete -c sikprobe -l known-hosts -d 'known_hosts file for --host-keys tofu or strict' -r -F
 complete -c sikprobe -l connect-timeout -d 'TCP connect timeout' -r
 complete -c sikprobe -l handshake-timeout -d 'Timeout for the SSH identification and key exchange' -r
-complete -c sikprobe -l auth-timeout -d 'Timeout for each authentication attempt' -r
+complete -c sikprobe -l auth-timeout -d 'Timeout for each authentication attempt (over Telnet: for each login prompt)' -r
 complete -c sikprobe -l prompt-timeout -d 'Timeout for the first CLI prompt after login' -r
 complete -c sikprobe -l command-timeout -d 'Timeout for each command\'s answer' -r
 complete -c sikprobe -l deadline -d 'The most time one host may take, whatever it does; a cut host reports \'deadline\'' -r

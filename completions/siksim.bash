@@ -23,7 +23,7 @@ _siksim() {
 
     case "${cmd}" in
         siksim)
-            opts="-f -p -q -h -V --persona --fleet --demo --port --seed --describe --pidfile --workers --quiet --generate --worker --help --version"
+            opts="-f -p -q -h -V --persona --fleet --demo --port --telnet-port --seed --describe --pidfile --workers --quiet --generate --worker --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -46,6 +46,10 @@ _siksim() {
                     return 0
                     ;;
                 -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --telnet-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

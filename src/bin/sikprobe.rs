@@ -14,12 +14,13 @@ use sikscan::docs::{self, DocKind};
 use sikscan::pipe::{self, Exit};
 use sikscan::probe::credentials::CredentialBook;
 use sikscan::probe::engine::{self, EngineOptions, Progress, Shutdown};
-use sikscan::probe::host::{Action, ClockSource, Platform, ProbeContext};
+use sikscan::probe::host::{Action, ClockSource, Platform, ProbeContext, Reach};
 use sikscan::probe::progress::Display;
 use sikscan::probe::resume::{DoneSet, FINAL_BY_DEFAULT};
 use sikscan::record::Status;
 use sikscan::secret::Secret;
 use sikscan::transport::native::{HostKeyPolicy, KnownHosts, Login, NativeOptions};
+use sikscan::transport::telnet::TelnetOptions;
 
 const LONG_ABOUT: &str = "\
 Log in to every address on standard input over SSH, identify the Siklu radio behind it, run an
@@ -37,14 +38,28 @@ or a router is 'not-siklu', never 'ok' with empty fields.
 
 Passwords come from SIKPROBE_PASSWORD, --password-file, --ask-password, or --credentials; when
 none is given the password is 'admin', as batchscanner's default. Keys (-i) and the agent at
-SSH_AUTH_SOCK are tried before passwords. No password ever appears in a record, a log or argv.";
+SSH_AUTH_SOCK are tried before passwords. No password ever appears in a record, a log or argv.
+
+--transport telnet reaches devices that only offer Telnet (port 23 unless the line or -p says
+otherwise): the server's offers to echo and suppress go-ahead are accepted, every other option
+refused; the login answers the 'login:'/'Username:' and 'Password:' prompts, and the login
+prompt coming back means 'auth-failed'. Then the same CLI session, identification (prompt and
+'show inventory 1', as Telnet has no banner) and actions as over SSH; records say
+transport 'telnet'.
+
+--check ssh,telnet runs no action: for each address it logs in over SSH (the line's port) and
+over Telnet (--telnet-port) at once, closes, and writes one record with reachable {ssh,
+telnet}: status 'ok' when either accepted a login, else the SSH attempt's status, with both
+reasons in 'error'.";
 
 const AFTER_HELP: &str = "\
 Examples:
   ipgen 10.0.0.0/24 | sikprobe -j 200 | batchsave out/
   ipgen -f network.txt | sikprobe --credentials network.txt --total $(ipgen -f network.txt -c)
   sikprobe -f hosts.txt | jq -r 'select(.status == \"ok\") | [.ip, .model, .sw] | @tsv'
-  ipgen 10.0.0.0/16 | sikprobe --skip-done out/ | batchsave out/    # resume";
+  ipgen 10.0.0.0/16 | sikprobe --skip-done out/ | batchsave out/    # resume
+  ipgen 10.0.0.0/24 | sikprobe --check ssh,telnet | jq -c '[.ip, .reachable]'
+  sikprobe --transport telnet -f old-radios.txt -a show";
 
 fn after_long_help() -> String {
     let mut help = String::from(AFTER_HELP);
@@ -87,6 +102,24 @@ enum PlatformName {
     Auto,
 }
 
+/// How to reach the devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TransportName {
+    /// SSH with the built-in client.
+    Native,
+    /// Telnet, logging in at the login and password prompts.
+    Telnet,
+}
+
+/// A protocol --check tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Protocol {
+    /// SSH, on the address's port.
+    Ssh,
+    /// Telnet, on --telnet-port.
+    Telnet,
+}
+
 /// What to do on each radio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ActionName {
@@ -122,6 +155,26 @@ struct Args {
     /// Which kind of device to expect.
     #[arg(long, value_enum, default_value_t = PlatformName::Auto)]
     platform: PlatformName,
+
+    /// How to reach the devices.
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = TransportName::Native)]
+    transport: TransportName,
+
+    /// Instead of an action, check which protocols accept a login (one record per address
+    /// with 'reachable'); a protocol not listed is reported false.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROTO,...",
+        value_delimiter = ',',
+        num_args = 1..,
+        conflicts_with_all = ["action", "commands", "script", "transport", "cns", "only_cns"]
+    )]
+    check: Vec<Protocol>,
+
+    /// Telnet port for --check.
+    #[arg(long, value_name = "PORT", default_value_t = 23)]
+    telnet_port: u16,
 
     /// A command to send (implies --action script); repeatable, sent in order.
     #[arg(short = 'c', long = "command", value_name = "CMD")]
@@ -170,9 +223,9 @@ struct Args {
     #[arg(long, value_name = "N")]
     rate: Option<f64>,
 
-    /// SSH port for input lines that name none.
-    #[arg(short = 'p', long, value_name = "PORT", default_value_t = 22)]
-    port: u16,
+    /// Port for input lines that name none [default: 22, or 23 with --transport telnet].
+    #[arg(short = 'p', long, value_name = "PORT")]
+    port: Option<u16>,
 
     /// Username to log in with (a --credentials file may scope others).
     #[arg(short = 'u', long, value_name = "USER", default_value = "admin")]
@@ -221,7 +274,7 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     handshake_timeout: Duration,
 
-    /// Timeout for each authentication attempt.
+    /// Timeout for each authentication attempt (over Telnet: for each login prompt).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     auth_timeout: Duration,
 
@@ -322,7 +375,11 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         .into_iter()
         .filter(|s| !args.retry.contains(s))
         .collect();
-    let done = DoneSet::load(&args.skip_done, &final_statuses, args.port)?;
+    let default_port = args.port.unwrap_or(match args.transport {
+        TransportName::Native => 22,
+        TransportName::Telnet => 23,
+    });
+    let done = DoneSet::load(&args.skip_done, &final_statuses, default_port)?;
     if !args.quiet && !args.skip_done.is_empty() {
         pipe::note(format!(
             "--skip-done: {} hosts already done in {} files{}",
@@ -347,9 +404,26 @@ fn run(args: Args) -> anyhow::Result<Exit> {
     }
 
     let action = resolve_action(&args)?;
+    let reach = match (args.transport, args.check.as_slice()) {
+        (TransportName::Native, []) => Reach::Ssh,
+        (TransportName::Telnet, _) => Reach::Telnet,
+        (TransportName::Native, protocols) => Reach::Check {
+            ssh: protocols.contains(&Protocol::Ssh),
+            telnet: protocols.contains(&Protocol::Telnet),
+            telnet_port: args.telnet_port,
+        },
+    };
+    if reach == Reach::Telnet && args.platform == PlatformName::Generic {
+        anyhow::bail!("--platform generic runs commands on SSH exec channels, not over Telnet");
+    }
     let (_, input) = pipe::open_input(&args.file)?;
     let context = Arc::new(ProbeContext {
+        reach,
         native: Arc::new(native),
+        telnet: TelnetOptions {
+            connect_timeout: args.connect_timeout,
+            auth_timeout: args.auth_timeout,
+        },
         credentials,
         prompt_timeout: args.prompt_timeout,
         command_timeout: args.command_timeout,
@@ -371,7 +445,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         ordered: args.ordered,
         line_buffered: args.line_buffered,
         emit_skipped: args.emit_skipped,
-        default_port: args.port,
+        default_port,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(scan(args, input, context, options, Arc::new(done)))

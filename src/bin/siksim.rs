@@ -26,7 +26,10 @@ MACs, uptime, clock) are drawn deterministically from --seed and the address, an
 node): ip, port, persona, status (what sikprobe reports with its default action, scan),
 show_status (with -a show), radio_type, model, name, sw, sn, banner, host_key, prompt, user,
 auth_methods, algorithms, clock_offset_s, show (parsed show values with batchscanner's field
-names; values that move are null), route, parent, reachable (TG CNs) and behaviour.
+names; values that move are null), route, parent, reachable (TG CNs), behaviour, telnet (for
+devices that serve Telnet: port, and the status, model, name, sw, sn and prompt that
+'sikprobe --transport telnet' reports) and check (what 'sikprobe --check ssh,telnet' reports:
+ssh, telnet, status).
 
 The fleet comes from SPEC arguments (the ipgen grammar: 127.1.0.0/24, 127.1.0.1-127.1.0.9,
 127.1.1-3.*) served as one --persona, from a --fleet file, or from --demo (254 devices on
@@ -47,7 +50,8 @@ personas; later groups win where they overlap:
 Group keys: addresses, persona, model, name, location, banner (true/false), user, password,
 cns, unreachable_cns (TG), login_delay, response_delay (durations: 500ms, 2s), hang_on
 (command prefix), log_bytes (size of 'show log'), page_lines (pager), legacy_only,
-kbd_interactive_only. Any radio persona accepts the behaviour keys.
+kbd_interactive_only, telnet (true: also serve the CLI over Telnet). Any radio persona accepts
+the behaviour keys.
 
 Personas:
   eh               EtherHaul: EH-710TX, EH-600TX, EH-1200F, or EH-8010FX (no banner: clients
@@ -71,6 +75,12 @@ Personas:
                    aes128-cbc/aes256-cbc/3des-cbc, hmac-sha1
   kbd-interactive  keyboard-interactive authentication only
   pager            '--More--' every page_lines (10) lines until a key ('q' stops)
+  telnet           an EtherHaul that offers only Telnet (no SSH listener, no banner)
+
+Telnet (the telnet persona, and any group with 'telnet = true') listens on --telnet-port
+(default --port + 1, so 23 beside 22): IAC WILL ECHO, IAC WILL SUPPRESS-GO-AHEAD, 'login: ',
+'Password: ', then the same CLI as over SSH; wrong credentials print 'Login incorrect' and the
+login prompt again, and the third failure closes the connection.
 
 The radio CLI follows the Siklu CLI as batchscanner expects it: the prompt alone when the
 shell opens, echo, CRLF, a double prompt after 'cmd' + empty line, every 'show' command of
@@ -132,6 +142,11 @@ struct Args {
     /// TCP port every device listens on.
     #[arg(short = 'p', long, value_name = "PORT", default_value_t = 22)]
     port: u16,
+
+    /// TCP port of the Telnet service of devices that serve Telnet (the telnet persona, groups
+    /// with 'telnet = true') [default: --port + 1, so 23 beside 22].
+    #[arg(long, value_name = "PORT")]
+    telnet_port: Option<u16>,
 
     /// Seed of every per-device value: the same seed serves the same fleet.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -195,9 +210,10 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         );
     };
 
+    let telnet_port = telnet_port(&args)?;
     if args.describe {
         let mut out = DataOut::stdout(false);
-        for record in describe::records(&fleet, args.seed, args.port)? {
+        for record in describe::records(&fleet, args.seed, args.port, telnet_port)? {
             let mut line = serde_json::to_vec(&record)?;
             line.push(b'\n');
             out.write_record(&line)?;
@@ -208,18 +224,30 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 
     let limit = raise_fd_limit(fleet.len() as u64 + FD_HEADROOM);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(serve(fleet, limit, &args))
+    runtime.block_on(serve(fleet, limit, telnet_port, &args))
 }
 
-async fn serve(fleet: Fleet, limit: u64, args: &Args) -> anyhow::Result<Exit> {
+/// The Telnet port: as given, else the one after the SSH port (23 beside 22), so a fleet on
+/// an unprivileged SSH port also serves Telnet unprivileged.
+fn telnet_port(args: &Args) -> anyhow::Result<u16> {
+    match args.telnet_port {
+        Some(port) => Ok(port),
+        None => args
+            .port
+            .checked_add(1)
+            .context("--port 65535 leaves no default --telnet-port; give one"),
+    }
+}
+
+async fn serve(fleet: Fleet, limit: u64, telnet_port: u16, args: &Args) -> anyhow::Result<Exit> {
     use tokio::signal::unix::{SignalKind, signal};
     // Install the handlers before announcing readiness, so a stop right after it is clean.
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let addresses = fleet.len();
     if let Some((k, n)) = args.worker {
-        let server =
-            Server::start(fleet, args.seed, args.port, workers::slice(addresses, k, n)).await?;
+        let part = workers::slice(addresses, k, n);
+        let server = Server::start(fleet, args.seed, args.port, telnet_port, part).await?;
         eprintln!("{}{} listening", workers::WORKER_READY, server.listening());
         tokio::select! {
             _ = interrupt.recv() => {}
@@ -232,7 +260,7 @@ async fn serve(fleet: Fleet, limit: u64, args: &Args) -> anyhow::Result<Exit> {
         .workers
         .map_or(needed, |n| usize::from(n).max(needed).min(addresses));
     let (server, mut pool, listening) = if count == 1 && args.workers.is_none() {
-        let server = Server::start(fleet, args.seed, args.port, 0..addresses).await?;
+        let server = Server::start(fleet, args.seed, args.port, telnet_port, 0..addresses).await?;
         let listening = server.listening();
         (Some(server), None, listening)
     } else {

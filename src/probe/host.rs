@@ -10,11 +10,12 @@ use crate::device::identify::{self, PromptKind};
 use crate::device::session::{CliSession, PromptMatch, SessionError};
 use crate::parse;
 use crate::probe::credentials::CredentialBook;
-use crate::record::{CommandResult, RadioType, Record, Status, Transport};
+use crate::record::{CommandResult, RadioType, Reachable, Record, Status, Transport};
 use crate::transport::Shell;
 use crate::transport::native::{
     self, ConnectError, Execute, NativeOptions, ServerFacts, SharedFacts,
 };
+use crate::transport::telnet::{self, TelnetError, TelnetOptions};
 
 /// What to do on each radio.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +39,25 @@ pub enum Platform {
     Generic,
     /// Siklu first; a host that turns out not to be a radio runs the commands as `generic`.
     Auto,
+}
+
+/// How each host is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// SSH (russh), the default.
+    Ssh,
+    /// Telnet, on the address's port.
+    Telnet,
+    /// No action: check which protocols accept a login (`--check`), SSH on the address's
+    /// port and Telnet on `telnet_port`, at once.
+    Check {
+        /// Check SSH.
+        ssh: bool,
+        /// Check Telnet.
+        telnet: bool,
+        /// The Telnet port.
+        telnet_port: u16,
+    },
 }
 
 /// Where `set-tod` takes the time from.
@@ -72,8 +92,12 @@ impl ClockSource {
 /// Everything a probe needs that is the same for every host of a run.
 #[derive(Debug)]
 pub struct ProbeContext {
+    /// How each host is reached.
+    pub reach: Reach,
     /// The native transport's options.
     pub native: Arc<NativeOptions>,
+    /// The Telnet transport's options.
+    pub telnet: TelnetOptions,
     /// Which logins to try where.
     pub credentials: CredentialBook,
     /// How long to wait for the first prompt.
@@ -135,7 +159,12 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
     let clock = Instant::now();
     let mut record = Record::new(Some(addr.ip()), Some(addr.port()), Status::IoError);
     record.started = Some(now_rfc3339());
-    record.transport = Some(Transport::Native);
+    record.transport = match context.reach {
+        Reach::Ssh => Some(Transport::Native),
+        Reach::Telnet => Some(Transport::Telnet),
+        // Both transports speak for a check record.
+        Reach::Check { .. } => None,
+    };
     record.input = input;
     let facts: SharedFacts = Arc::default();
     let mut work = HostWork {
@@ -143,8 +172,29 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
         current: 0,
         phase: Phase::Connecting,
     };
-    let finished =
-        tokio::time::timeout(context.deadline, scan(addr, context, &facts, &mut work)).await;
+    let work_done = async {
+        match context.reach {
+            Reach::Ssh => scan(addr, context, &facts, &mut work).await,
+            Reach::Telnet => scan_telnet(addr, context, &mut work).await,
+            Reach::Check {
+                ssh,
+                telnet,
+                telnet_port,
+            } => {
+                let telnet_addr = telnet.then(|| SocketAddr::new(addr.ip(), telnet_port));
+                check(
+                    addr,
+                    ssh,
+                    telnet_addr,
+                    context,
+                    &facts,
+                    &mut work.records[0],
+                )
+                .await;
+            }
+        }
+    };
+    let finished = tokio::time::timeout(context.deadline, work_done).await;
     let mut records = work.records;
     // A host cut while merely closing its finished session keeps its results' status.
     if finished.is_err()
@@ -221,12 +271,109 @@ async fn scan(addr: SocketAddr, context: &ProbeContext, facts: &SharedFacts, wor
         fail_session(&mut work.records[work.current], &err);
         return;
     }
+    let record = &mut work.records[0];
+    if record.status == Status::NotSiklu
+        && context.platform == Platform::Auto
+        && matches!(context.action, Action::Script(_))
+    {
+        // Not a radio, but a host all the same: run the commands as on any SSH host.
+        work.phase = Phase::Acting;
+        record.error = None;
+        exec_commands(session.shell(), context, record).await;
+    }
     work.phase = Phase::Closing;
     session.close().await;
 }
 
+/// One host over Telnet: log in, then the same CLI session as over SSH (no banner there, so
+/// radios are identified by prompt and inventory).
+async fn scan_telnet(addr: SocketAddr, context: &ProbeContext, work: &mut HostWork) {
+    let logins = context.credentials.logins_for(addr.ip());
+    let (shell, user) = match telnet::connect(addr, &logins, &context.telnet).await {
+        Ok(opened) => opened,
+        Err(err) => {
+            let record = &mut work.records[0];
+            record.status = telnet_status(&err);
+            record.error = Some(err.to_string());
+            return;
+        }
+    };
+    work.records[0].user = Some(user);
+    let mut session = CliSession::new(shell);
+    if let Err(err) = drive(&mut session, None, context, work).await {
+        fail_session(&mut work.records[work.current], &err);
+        return;
+    }
+    work.phase = Phase::Closing;
+    session.close().await;
+}
+
+/// `--check`: logs in over SSH and over Telnet at once (either may be skipped), closes at
+/// once, and records which protocols accepted. `ok` when one did; otherwise the SSH
+/// attempt's status (the Telnet one's when SSH was not checked), with both reasons.
+async fn check(
+    addr: SocketAddr,
+    ssh: bool,
+    telnet_addr: Option<SocketAddr>,
+    context: &ProbeContext,
+    facts: &SharedFacts,
+    record: &mut Record,
+) {
+    let logins = context.credentials.logins_for(addr.ip());
+    let over_ssh = async {
+        if !ssh {
+            return None;
+        }
+        Some(
+            match native::connect(addr, &logins, &context.native, facts).await {
+                Ok((connection, user)) => {
+                    connection.close().await;
+                    Ok(user)
+                }
+                Err(err) => Err((status_of(&err), err.to_string())),
+            },
+        )
+    };
+    let over_telnet = async {
+        let telnet_addr = telnet_addr?;
+        Some(
+            match telnet::connect(telnet_addr, &logins, &context.telnet).await {
+                Ok((shell, user)) => {
+                    shell.close().await;
+                    Ok(user)
+                }
+                Err(err) => Err((telnet_status(&err), err.to_string())),
+            },
+        )
+    };
+    let (ssh, telnet) = tokio::join!(over_ssh, over_telnet);
+    record.reachable = Some(Reachable {
+        ssh: matches!(ssh, Some(Ok(_))),
+        telnet: matches!(telnet, Some(Ok(_))),
+    });
+    let accepted = [&ssh, &telnet]
+        .into_iter()
+        .flatten()
+        .find_map(|result| result.as_ref().ok());
+    if let Some(user) = accepted {
+        record.user = Some(user.clone());
+        record.status = Status::Ok;
+        return;
+    }
+    let mut reasons = Vec::new();
+    for (protocol, result) in [("ssh", &ssh), ("telnet", &telnet)] {
+        if let Some(Err((status, why))) = result {
+            if reasons.is_empty() {
+                record.status = *status;
+            }
+            reasons.push(format!("{protocol}: {why}"));
+        }
+    }
+    record.error = Some(reasons.join("; "));
+}
+
 /// Everything after login, on the open session.
-async fn drive<S: Shell + Execute>(
+async fn drive<S: Shell>(
     session: &mut CliSession<S>,
     banner: Option<&str>,
     context: &ProbeContext,
@@ -237,18 +384,7 @@ async fn drive<S: Shell + Execute>(
     work.records[0].prompt = Some(prompt.clone());
     work.phase = Phase::Identifying;
     identify(session, &prompt, banner, context, &mut work.records[0]).await?;
-    let record = &mut work.records[0];
-    if record.status == Status::NotSiklu
-        && context.platform == Platform::Auto
-        && matches!(context.action, Action::Script(_))
-    {
-        // Not a radio, but a host all the same: run the commands as on any SSH host.
-        work.phase = Phase::Acting;
-        record.error = None;
-        exec_commands(session.shell(), context, record).await;
-        return Ok(());
-    }
-    if record.status != Status::Ok {
+    if work.records[0].status != Status::Ok {
         return Ok(());
     }
     work.phase = Phase::Acting;
@@ -631,6 +767,16 @@ fn fail_session(record: &mut Record, err: &SessionError) {
         SessionError::Closed | SessionError::Io(_) => Status::IoError,
     };
     record.error = Some(err.to_string());
+}
+
+/// The record status for a Telnet login failure.
+fn telnet_status(err: &TelnetError) -> Status {
+    match err {
+        TelnetError::Connect(err) => status_of(err),
+        TelnetError::NoPrompt(_) => Status::PromptTimeout,
+        TelnetError::AuthFailed(_) => Status::AuthFailed,
+        TelnetError::Io(_) => Status::IoError,
+    }
 }
 
 /// The record status for a connection failure.

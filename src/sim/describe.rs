@@ -67,19 +67,60 @@ pub struct Record {
     pub reachable: Option<bool>,
     /// Behaviour parameters worth knowing (delays, hang, page length, log size).
     pub behaviour: Value,
+    /// What `sikprobe --transport telnet` reports, when the device also (or only) serves its
+    /// CLI over Telnet; null otherwise.
+    pub telnet: Option<TelnetTruth>,
+    /// What `sikprobe --check ssh,telnet` reports (null for TG client nodes).
+    pub check: Option<Check>,
+}
+
+/// The ground truth of a Telnet session (`-a scan`): no banner there, so identification
+/// comes from the prompt and the inventory.
+#[derive(Debug, Serialize)]
+pub struct TelnetTruth {
+    /// The Telnet port.
+    pub port: u16,
+    /// The sikprobe status.
+    pub status: &'static str,
+    /// Model.
+    pub model: Option<String>,
+    /// System name, without quotes.
+    pub name: Option<String>,
+    /// Software version.
+    pub sw: Option<String>,
+    /// Serial number.
+    pub sn: Option<String>,
+    /// The prompt after login.
+    pub prompt: Option<String>,
+}
+
+/// The ground truth of a reachability check: which protocols accept the fleet's login.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    /// SSH accepts a login (with default client settings: modern algorithms).
+    pub ssh: bool,
+    /// Telnet accepts a login.
+    pub telnet: bool,
+    /// The record's status: `ok` when either accepts, else the SSH attempt's.
+    pub status: &'static str,
+}
+
+/// True when one of `commands` hangs on this device.
+fn hangs(device: &Device, commands: &[&str]) -> bool {
+    device
+        .profile
+        .hang_on
+        .as_deref()
+        .is_some_and(|prefix| commands.iter().any(|command| command.starts_with(prefix)))
 }
 
 /// The expected status of a device for a client that sends `commands` after logging in.
 fn status(device: &Device, commands: &[&str]) -> &'static str {
-    let hangs = device
-        .profile
-        .hang_on
-        .as_deref()
-        .is_some_and(|prefix| commands.iter().any(|command| command.starts_with(prefix)));
+    let hangs = hangs(device, commands);
     match device.profile.persona {
         Persona::WrongPassword => "auth-failed",
         Persona::Linux | Persona::Router => "not-siklu",
-        Persona::Closed => "refused",
+        Persona::Closed | Persona::Telnet => "refused",
         Persona::Silent | Persona::Garbage => "no-ssh",
         Persona::BlackHole => "connect-timeout",
         // Offered only SHA-1 key exchanges and CBC, a client with default settings (modern
@@ -88,6 +129,54 @@ fn status(device: &Device, commands: &[&str]) -> &'static str {
         _ if hangs => "deadline",
         _ => "ok",
     }
+}
+
+/// What a Telnet client reports (`-a scan`), for devices that serve Telnet.
+fn telnet_truth(device: &Device, port: u16) -> Option<TelnetTruth> {
+    if !device.speaks_telnet() {
+        return None;
+    }
+    let mut truth = TelnetTruth {
+        port,
+        status: "ok",
+        model: None,
+        name: None,
+        sw: None,
+        sn: None,
+        prompt: None,
+    };
+    if device.profile.persona == Persona::WrongPassword {
+        truth.status = "auth-failed";
+        return Some(truth);
+    }
+    // Without a banner, radios are identified by their inventory.
+    let commands: &[&str] = match &device.kind {
+        Kind::Siklu(radio) => {
+            truth.model = Some(radio.model.clone());
+            truth.name = Some(radio.name.clone());
+            truth.sw = Some(radio.sw.clone());
+            truth.sn = Some(radio.sn.clone());
+            truth.prompt = Some(format!("{}>", quoted(&radio.name)));
+            &["show inventory 1"]
+        }
+        Kind::Tg(tg) => {
+            let dn = &tg.dn;
+            truth.model = Some(dn.product.clone());
+            truth.name = Some(dn.name.clone());
+            truth.sw = Some(dn.sw.clone());
+            truth.sn = Some(dn.sn.clone());
+            truth.prompt = Some(format!("{}@{}>", dn.product, dn.name));
+            &["show inventory"]
+        }
+        _ => {
+            truth.status = "not-siklu";
+            return Some(truth);
+        }
+    };
+    if hangs(device, commands) {
+        truth.status = "deadline";
+    }
+    Some(truth)
 }
 
 /// The commands a client sends to identify a device (`-a scan`): none when the banner tells
@@ -128,11 +217,13 @@ fn show_commands(device: &Device) -> Vec<&'static str> {
     commands
 }
 
-/// Every record of a fleet, in address order.
+/// Every record of a fleet, in address order; `port` is the SSH port, `telnet_port` the
+/// Telnet one.
 pub fn records(
     fleet: &Fleet,
     seed: u64,
     port: u16,
+    telnet_port: u16,
 ) -> Result<impl Iterator<Item = Record> + '_, ServeError> {
     // Legacy-only devices share one RSA key; generate it once, and only when needed.
     let legacy = fleet
@@ -147,14 +238,33 @@ pub fn records(
         let mut out = Vec::new();
         if let Some(profile) = fleet.profile(ip) {
             let device = Device::new(seed, ip, profile);
-            describe(&device, seed, port, rsa.as_deref(), &mut out);
+            let ports = (port, telnet_port);
+            describe(&device, seed, ports, rsa.as_deref(), &mut out);
         }
         out
     }))
 }
 
-fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut Vec<Record>) {
+fn describe(
+    device: &Device,
+    seed: u64,
+    (port, telnet_port): (u16, u16),
+    rsa: Option<&str>,
+    out: &mut Vec<Record>,
+) {
     let p = &device.profile;
+    let authorised = p.persona != Persona::WrongPassword;
+    let ssh_login = device.speaks_ssh() && authorised && !p.legacy_only;
+    let telnet_login = device.speaks_telnet() && authorised;
+    let check = Check {
+        ssh: ssh_login,
+        telnet: telnet_login,
+        status: if ssh_login || telnet_login {
+            "ok"
+        } else {
+            status(device, &[])
+        },
+    };
     let ssh = device.speaks_ssh();
     let host_key = match (ssh, p.legacy_only) {
         (false, _) => None,
@@ -196,7 +306,7 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
         name: None,
         sw: None,
         sn: None,
-        banner: device.banner(),
+        banner: device.banner().filter(|_| ssh),
         host_key: host_key.clone(),
         prompt: None,
         user: ssh.then(|| p.user.clone()),
@@ -214,8 +324,12 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
         parent: None,
         reachable: None,
         behaviour: Value::Object(behaviour),
+        telnet: telnet_truth(device, telnet_port),
+        check: Some(check),
     };
     match &device.kind {
+        // Over SSH, a Telnet-only radio tells nothing.
+        Kind::Siklu(_) | Kind::Tg(_) if !ssh => out.push(record),
         Kind::Siklu(radio) => {
             record.model = Some(radio.model.clone());
             record.sw = Some(radio.sw.clone());
@@ -239,7 +353,6 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
                 record.clock_offset_s = Some(dn.clock_offset);
                 record.show = Some(dn.expected(&dn.location));
             }
-            let authorised = p.persona != Persona::WrongPassword;
             out.push(record);
             if !authorised {
                 return;
@@ -269,6 +382,8 @@ fn describe(device: &Device, seed: u64, port: u16, rsa: Option<&str>, out: &mut 
                     parent: Some(device.ip),
                     reachable: Some(*reachable),
                     behaviour: Value::Object(Map::new()),
+                    telnet: None,
+                    check: None,
                 });
             }
         }

@@ -68,6 +68,16 @@ impl Device {
 
     /// True when the device runs an SSH server.
     pub fn speaks_ssh(&self) -> bool {
+        self.profile.persona != Persona::Telnet && self.cli_kind()
+    }
+
+    /// True when the device runs a Telnet server (on siksim's `--telnet-port`).
+    pub fn speaks_telnet(&self) -> bool {
+        self.profile.telnet && self.cli_kind()
+    }
+
+    /// True when sessions get a command line (the kinds [`Device::cli`] serves).
+    fn cli_kind(&self) -> bool {
         matches!(
             self.kind,
             Kind::Siklu(_) | Kind::Tg(_) | Kind::Linux | Kind::Router

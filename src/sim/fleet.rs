@@ -38,9 +38,10 @@ location = "Main St"
 addresses = "127.77.0.100-127.77.0.139"
 persona = "bu"
 
-[[group]]                       # .140-.179: classic MultiHaul terminal units
+[[group]]                       # .140-.179: classic MultiHaul terminal units, also on Telnet
 addresses = "127.77.0.140-127.77.0.179"
 persona = "tu"
+telnet = true
 
 [[group]]                       # .180-.219: MultiHaul TG DNs, 3 CNs each, the third unreachable
 addresses = "127.77.0.180-127.77.0.219"
@@ -102,10 +103,14 @@ persona = "kbd-interactive"
 addresses = "127.77.0.244-127.77.0.245"
 persona = "pager"
 
-[[group]]                       # .246-.254: more EtherHauls with banner-less EH-8010FX firmware
-addresses = "127.77.0.246-127.77.0.254"
+[[group]]                       # .246-.252: more EtherHauls with banner-less EH-8010FX firmware
+addresses = "127.77.0.246-127.77.0.252"
 persona = "eh"
 model = "EH-8010FX"
+
+[[group]]                       # .253-.254: EtherHauls that offer only Telnet
+addresses = "127.77.0.253-127.77.0.254"
+persona = "telnet"
 "#;
 
 /// Default size of a huge persona's `show log`.
@@ -195,6 +200,7 @@ struct GroupFile {
     page_lines: Option<u32>,
     legacy_only: Option<bool>,
     kbd_interactive_only: Option<bool>,
+    telnet: Option<bool>,
 }
 
 /// The fleet file as written.
@@ -264,6 +270,7 @@ impl Fleet {
             page_lines: None,
             legacy_only: None,
             kbd_interactive_only: None,
+            telnet: None,
         };
         let fail = |reason: String| FleetError::Group {
             path: "arguments".to_owned(),
@@ -490,6 +497,7 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         kbd_interactive_only: group
             .kbd_interactive_only
             .unwrap_or(persona == Persona::KbdInteractive),
+        telnet: group.telnet.unwrap_or(persona == Persona::Telnet),
     })
 }
 

@@ -12,6 +12,7 @@
 //! - [`state`]: what sessions change (clock, name, location), kept for the process life;
 //! - [`session`]: the terminal (echo, CRLF, double prompt, pager, slow and hanging replies);
 //! - [`server`]: listeners, failure endpoints and the russh server;
+//! - [`telnet`]: the Telnet login and session of devices that serve Telnet;
 //! - [`workers`]: more processes when one may not hold a socket per address;
 //! - [`describe`]: the ground truth printed by `--describe`.
 
@@ -26,6 +27,7 @@ pub mod persona;
 pub mod server;
 pub mod session;
 pub mod state;
+pub mod telnet;
 pub mod tg;
 pub mod tgcli;
 pub mod workers;

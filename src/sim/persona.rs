@@ -44,11 +44,13 @@ pub enum Persona {
     KbdInteractive,
     /// A radio whose pager stops every few lines with `--More--` until a key is sent.
     Pager,
+    /// An EtherHaul radio that offers only Telnet: no SSH listener.
+    Telnet,
 }
 
 impl Persona {
     /// Every persona, in documentation order.
-    pub const ALL: [Persona; 17] = [
+    pub const ALL: [Persona; 18] = [
         Persona::Eh,
         Persona::Bu,
         Persona::Tu,
@@ -66,6 +68,7 @@ impl Persona {
         Persona::LegacyOnly,
         Persona::KbdInteractive,
         Persona::Pager,
+        Persona::Telnet,
     ];
 
     /// The name used in fleet files and `--describe`.
@@ -88,6 +91,7 @@ impl Persona {
             Persona::LegacyOnly => "legacy-only",
             Persona::KbdInteractive => "kbd-interactive",
             Persona::Pager => "pager",
+            Persona::Telnet => "telnet",
         }
     }
 
@@ -105,7 +109,8 @@ impl Persona {
             | Persona::Huge
             | Persona::LegacyOnly
             | Persona::KbdInteractive
-            | Persona::Pager => Some(RadioType::Eh),
+            | Persona::Pager
+            | Persona::Telnet => Some(RadioType::Eh),
             Persona::Linux
             | Persona::Router
             | Persona::Closed
@@ -204,4 +209,6 @@ pub struct Profile {
     pub legacy_only: bool,
     /// Offer keyboard-interactive authentication only (no `password` method).
     pub kbd_interactive_only: bool,
+    /// Also serve the CLI over Telnet (on siksim's `--telnet-port`).
+    pub telnet: bool,
 }

@@ -34,6 +34,7 @@ use super::identity::Draw;
 use super::persona::Persona;
 use super::session::{self, Behaviour, End, Output};
 use super::state::Registry;
+use super::telnet;
 
 /// The SSH identification string every simulated SSH host sends.
 pub const SERVER_ID: &str = concat!("SSH-2.0-siksim_", env!("CARGO_PKG_VERSION"));
@@ -130,12 +131,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the addresses of the fleet at positions `part` (in address order) on `port` and
-    /// starts serving them. Returns once every listener is up.
+    /// Binds the addresses of the fleet at positions `part` (in address order) on `port`
+    /// (SSH) and `telnet_port` (devices that serve Telnet), and starts serving them. Returns
+    /// once every listener is up.
     pub async fn start(
         fleet: Fleet,
         seed: u64,
         port: u16,
+        telnet_port: u16,
         part: Range<usize>,
     ) -> Result<Server, ServeError> {
         let rsa = if fleet
@@ -160,9 +163,19 @@ impl Server {
             let Some(profile) = shared.fleet.profile(ip) else {
                 continue;
             };
+            if profile.telnet && Device::new(seed, ip, profile).speaks_telnet() {
+                let listener = listen(SocketAddrV4::new(ip, telnet_port), 1024)?;
+                let shared = shared.clone();
+                tasks.push(tokio::spawn(accept_loop(
+                    listener,
+                    ip,
+                    shared,
+                    Service::Telnet,
+                )));
+            }
             let addr = SocketAddrV4::new(ip, port);
             match profile.persona {
-                Persona::Closed => continue,
+                Persona::Closed | Persona::Telnet => continue,
                 Persona::BlackHole => {
                     hole_addrs.push(addr);
                     continue;
@@ -172,7 +185,12 @@ impl Server {
             let listener = listen(addr, 1024)?;
             listening += 1;
             let shared = shared.clone();
-            tasks.push(tokio::spawn(accept_loop(listener, ip, shared)));
+            tasks.push(tokio::spawn(accept_loop(
+                listener,
+                ip,
+                shared,
+                Service::Ssh,
+            )));
         }
         let filled = futures::future::join_all(hole_addrs.into_iter().map(black_hole)).await;
         for hole in filled {
@@ -230,7 +248,14 @@ async fn black_hole(addr: SocketAddrV4) -> Result<(TcpListener, Vec<TcpStream>),
     Err(ServeError::BlackHole { addr, tries: TRIES })
 }
 
-async fn accept_loop(listener: TcpListener, ip: Ipv4Addr, shared: Arc<Shared>) {
+/// What a listener serves.
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    Ssh,
+    Telnet,
+}
+
+async fn accept_loop(listener: TcpListener, ip: Ipv4Addr, shared: Arc<Shared>, service: Service) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -243,7 +268,10 @@ async fn accept_loop(listener: TcpListener, ip: Ipv4Addr, shared: Arc<Shared>) {
         let shared = shared.clone();
         tokio::spawn(async move {
             // A session's failure concerns that client only.
-            let _ = serve(stream, ip, shared).await;
+            let _ = match service {
+                Service::Ssh => serve(stream, ip, shared).await,
+                Service::Telnet => serve_telnet(stream, ip, &shared).await,
+            };
         });
     }
 }
@@ -279,6 +307,14 @@ async fn serve(mut stream: TcpStream, ip: Ipv4Addr, shared: Arc<Shared>) -> io::
             session.await.map_err(|e| io::Error::other(e.to_string()))
         }
     }
+}
+
+async fn serve_telnet(stream: TcpStream, ip: Ipv4Addr, shared: &Shared) -> io::Result<()> {
+    let Some(profile) = shared.fleet.profile(ip) else {
+        return Ok(());
+    };
+    let device = Device::new(shared.seed, ip, profile);
+    telnet::serve(stream, &device, shared.seed, &shared.registry).await
 }
 
 /// The host key of one address: Ed25519 drawn from the seed and the address.

@@ -3,6 +3,7 @@
 //! by phase so the record's status says where a host stopped.
 
 pub mod native;
+pub mod telnet;
 
 use std::future::Future;
 use std::io;

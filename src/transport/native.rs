@@ -622,7 +622,8 @@ pub async fn connect(
     Ok((NativeConnection { handle }, user))
 }
 
-fn classify_connect(err: &std::io::Error) -> ConnectError {
+/// The failure class of a TCP connect error (shared with the Telnet transport).
+pub(crate) fn classify_connect(err: &std::io::Error) -> ConnectError {
     use std::io::ErrorKind;
     match err.kind() {
         ErrorKind::ConnectionRefused => ConnectError::Refused,
