@@ -10,6 +10,9 @@
 #    response). sikprobe -j 2000 against the same two baselines; then '-a show' against
 #    batchscanner '-a show'.
 # 3. '-a show' at zero latency on SHOW_FLEET (2000) radios.
+# 4. '--check ssh,telnet' on the demo fleet (254 addresses, SSH on 22 and Telnet on 23, its
+#    failure personas included: the slowest hosts, a 2 s login and silent ones cut by a 2 s
+#    handshake timeout, bound the wall time).
 # Prints wall time, hosts/s, client CPU per host (user+sys, children included) and peak RSS,
 # and each baseline's wall time as a ratio to sikprobe's.
 set -euo pipefail
@@ -129,6 +132,15 @@ show_last=$("$bin/ipgen" 127.92.0.0/16 --limit "$SHOW_FLEET" | tail -n 1)
 "$bin/ipgen" "127.92.0.1-$show_last" > "$tmp/addresses"
 serve --persona eh "127.92.0.1-$show_last"
 sikprobe_run zero-show 200 "$SHOW_FLEET" show
+stop
+
+# 4. Reachability over both protocols (issue 7).
+"$bin/ipgen" 127.77.0.0/24 > "$tmp/addresses"
+serve --demo
+echo "bench: check: sikprobe --check ssh,telnet ..." >&2
+timed sh -c "'$bin/sikprobe' -p 22 --telnet-port 23 --check ssh,telnet -j 254 --connect-timeout 1s --handshake-timeout 2s -q < '$tmp/addresses' > '$tmp/records'"
+result check "sikprobe --check ssh,telnet -j 254" 254 \
+    "$(jq -r '"ssh=\(.reachable.ssh),telnet=\(.reachable.telnet)"' "$tmp/records" | sort | uniq -c | awk '{printf "%s %s ", $1, $2}')"
 stop
 
 echo
