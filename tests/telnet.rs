@@ -115,6 +115,37 @@ persona = \"eh\"
     // Over SSH the Telnet-only radio has no listener at all.
     let ssh = sikprobe(&["-p", PORT], "127.120.0.1\n");
     assert_eq!(ssh.records[0].status, Status::Refused);
+    // Telnet to an SSH port: a connection, but never a login prompt.
+    let no_login = sikprobe(
+        &["--transport", "telnet", "-p", PORT, "--auth-timeout", "1s"],
+        "127.120.0.4\n",
+    );
+    let record = &no_login.records[0];
+    assert_eq!(record.status, Status::PromptTimeout, "{:?}", record.error);
+    assert!(
+        record
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("no telnet login prompt") && e.contains("SSH-2.0-")),
+        "{:?}",
+        record.error
+    );
+    // A refused password is never written anywhere.
+    let (_secret_dir, secret) = temp_file("password", "hunter2-telnet\n");
+    let refused = sikprobe(
+        &[
+            "--transport",
+            "telnet",
+            "-p",
+            TELNET_PORT,
+            "--password-file",
+            secret.to_str().expect("UTF-8"),
+        ],
+        "127.120.0.1\n",
+    );
+    assert_eq!(refused.records[0].status, Status::AuthFailed);
+    let written = serde_json::to_string(&refused.records).expect("json") + &refused.stderr;
+    assert!(!written.contains("hunter2"), "{written}");
 
     let script = sikprobe(
         &[
