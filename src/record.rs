@@ -201,12 +201,12 @@ pub struct CommandResult {
     pub stderr: Option<String>,
 }
 
-/// Which management services answered, for `sikprobe --check`.
+/// Which management protocols accept a login, for `sikprobe --check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachable {
-    /// An SSH identification string came back.
+    /// An SSH login succeeded.
     pub ssh: bool,
-    /// A telnet service accepted the connection.
+    /// A Telnet login succeeded.
     pub telnet: bool,
 }
 
