@@ -14,6 +14,9 @@ use serde_json::Value;
 
 use super::formats::csv_writer;
 use crate::record::{CommandResult, RadioType, Record, Status};
+// The TG files' columns after `date,route,name` are the TG parser's labels, so the files and
+// the records cannot drift apart.
+use crate::parse::tg::SECTIONS as TG_SECTIONS;
 
 /// Columns of `<prefix>_scan_results.csv`.
 const SCAN_COLUMNS: [&str; 7] = [
@@ -75,63 +78,6 @@ const RTU_FIELDS: [&str; 7] = [
     "rssi",
     "sig_quality",
     "connect_days",
-];
-
-/// The TG files: section name in `show`, and the columns after `date,route,name`.
-const TG_SECTIONS: [(&str, &[&str]); 7] = [
-    ("interfaces", &["port", "status", "dup", "speed"]),
-    ("inventory", &["sn", "model", "hw_rev", "sw_ver"]),
-    ("ip", &["address", "pref", "vlan", "gateway"]),
-    (
-        "links",
-        &[
-            "remote",
-            "admin",
-            "role",
-            "status",
-            "uptime",
-            "type",
-            "cfg_lsec",
-            "cfg_rsec",
-            "act_lsec",
-            "act_rsec",
-            "rssi",
-            "snr",
-            "mcs_tx",
-            "mcs_rx",
-            "tiles_tx",
-            "tiles_rx",
-            "per_tx",
-            "per_rx",
-            "beam_index_tx",
-            "beam_index_rx",
-        ],
-    ),
-    (
-        "node",
-        &[
-            "popdn", "sync", "mode", "sched", "ptx", "freq", "pol", "gol",
-        ],
-    ),
-    (
-        "sectors",
-        &[
-            "sec", "admin", "cfg_f", "pol", "gol", "act_f", "ant", "sync", "Tmdm", "Trf",
-        ],
-    ),
-    (
-        "system",
-        &[
-            "product",
-            "uptime",
-            "datetime",
-            "location",
-            "sw_active",
-            "sw_passive",
-            "gps_mode",
-            "gps_sats",
-        ],
-    ),
 ];
 
 /// One legacy file of a batch, rendered.

@@ -10,7 +10,7 @@ use sikscan::pipe::{self, DataOut, Exit};
 use sikscan::sim::describe;
 use sikscan::sim::fleet::{DEMO_BLOCK, Fleet};
 use sikscan::sim::persona::Persona;
-use sikscan::sim::server::{FD_HEADROOM, Server, raise_fd_limit};
+use sikscan::sim::server::{FD_HEADROOM, Server};
 use sikscan::sim::workers;
 
 const LONG_ABOUT: &str = "\
@@ -222,7 +222,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
 
-    let limit = raise_fd_limit(fleet.len() as u64 + FD_HEADROOM);
+    let limit = pipe::raise_open_files_limit(fleet.len() as u64 + FD_HEADROOM);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(serve(fleet, limit, telnet_port, &args))
 }

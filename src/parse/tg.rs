@@ -57,6 +57,18 @@ const SYSTEM: [&str; 8] = [
     "gps_sats",
 ];
 
+/// Every section with its column labels, in batchscanner's file order (reference §4.2): the
+/// names of the record's `show` sections for TG, and the columns of the `show_tg_*` files.
+pub const SECTIONS: [(&str, &[&str]); 7] = [
+    ("interfaces", &INTERFACES),
+    ("inventory", &INVENTORY),
+    ("ip", &IP),
+    ("links", &LINKS),
+    ("node", &NODE),
+    ("sectors", &SECTORS),
+    ("system", &SYSTEM),
+];
+
 /// An active link's statistics: label and radio-common leaf.
 const LINK_STATS: [(&str, &str); 12] = [
     ("act_lsec", "actual-local-sector-index"),

@@ -4,7 +4,8 @@
 //! Binding: every address gets its own listener socket bound to `127.x.y.z:port`, so a
 //! closed radio (no listener) refuses connections exactly as a real one does, and the served
 //! address is known without asking the socket. A /16 needs 65,534 descriptors; the soft
-//! `RLIMIT_NOFILE` is raised as far as allowed at start (see [`raise_fd_limit`]).
+//! `RLIMIT_NOFILE` is raised as far as allowed at start (see
+//! [`crate::pipe::raise_open_files_limit`]).
 //!
 //! Black hole: a listener with a backlog of 0 that never accepts, its accept queue filled by
 //! siksim's own connections. Linux drops SYNs to a listener whose accept queue is full, so a
@@ -79,37 +80,6 @@ pub enum ServeError {
     /// The RSA host key for legacy personas could not be made.
     #[error("cannot generate the RSA host key for legacy-only personas: {0}")]
     HostKey(String),
-}
-
-/// Raises the soft open-file limit as far as allowed: to `wanted` when the hard limit can be
-/// raised (root with CAP_SYS_RESOURCE), else to the hard limit. Returns the limit in force.
-pub fn raise_fd_limit(wanted: u64) -> u64 {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return 1024;
-    }
-    let target = limit.rlim_max.max(wanted);
-    let raised = libc::rlimit {
-        rlim_cur: target,
-        rlim_max: target,
-    };
-    // SAFETY: setrlimit reads the struct we own; failure leaves the limit unchanged.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-        // Not allowed above the hard limit: take the hard limit.
-        let soft = libc::rlimit {
-            rlim_cur: limit.rlim_max,
-            rlim_max: limit.rlim_max,
-        };
-        // SAFETY: as above.
-        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &soft) };
-    }
-    // SAFETY: as above.
-    unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    limit.rlim_cur
 }
 
 /// What every connection handler shares.
