@@ -344,6 +344,73 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
 
+    /// A device that delivers its bytes cut at the given places.
+    struct Split {
+        chunks: VecDeque<Vec<u8>>,
+        reply: Vec<Vec<u8>>,
+    }
+
+    impl Shell for Split {
+        async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
+            if data.ends_with(b"\n") {
+                self.chunks.extend(std::mem::take(&mut self.reply));
+            }
+            Ok(())
+        }
+
+        async fn recv(&mut self) -> Option<Vec<u8>> {
+            match self.chunks.pop_front() {
+                Some(chunk) => Some(chunk),
+                None => std::future::pending().await,
+            }
+        }
+
+        async fn close(self) {}
+    }
+
+    fn cut(bytes: &[u8], cuts: &[usize]) -> Vec<Vec<u8>> {
+        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+        points.sort_unstable();
+        points.dedup();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for point in points.into_iter().chain([bytes.len()]) {
+            if point > start {
+                chunks.push(bytes[start..point].to_vec());
+                start = point;
+            }
+        }
+        chunks
+    }
+
+    proptest::proptest! {
+        /// However the device's bytes are split into packets (inside UTF-8 characters too),
+        /// the answer is the same.
+        #[test]
+        fn packet_boundaries_do_not_change_the_answer(
+            lines in proptest::collection::vec("[a-zé€ :0-9]{0,20}", 0..6),
+            cuts in proptest::collection::vec(0usize..400, 0..12),
+        ) {
+            let body: String = lines.iter().map(|l| format!("{l}\r\n")).collect();
+            let reply = format!("show x\r\n{body}R>").into_bytes();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("a runtime");
+            let answer = runtime.block_on(async {
+                let device = Split {
+                    chunks: VecDeque::from(vec![b"R>".to_vec()]),
+                    reply: cut(&reply, &cuts),
+                };
+                let mut session = CliSession::new(device);
+                session.acquire_prompt(SECOND).await.expect("prompt");
+                session.command("show x", SECOND, PromptMatch::Known).await
+            });
+            let expected = lines.join("\n").trim_end_matches('\n').to_owned();
+            proptest::prop_assert_eq!(answer.expect("an answer"), expected);
+        }
+    }
+
     #[tokio::test]
     async fn frames_by_echo_and_prompt_and_skips_a_motd() {
         let device = Scripted::new(

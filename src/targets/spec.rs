@@ -412,6 +412,21 @@ pub fn parse_checked(token: &str) -> Result<Spec, SpecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any text either parses into well-formed ranges or is refused; nothing panics.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,40}", shaped in "[0-9./:*,a-f -]{0,40}") {
+            for token in [text, shaped] {
+                if let Ok(spec) = parse_checked(&token) {
+                    let mut out = Vec::new();
+                    spec.ranges(Hosts::Usable, &mut out);
+                    prop_assert!(out.iter().all(|r| r.start <= r.end), "{token:?}");
+                }
+            }
+        }
+    }
 
     fn expand(token: &str, hosts: Hosts) -> Vec<(u128, u128)> {
         let mut out = Vec::new();
