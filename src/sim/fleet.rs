@@ -402,7 +402,7 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
                     "persona {persona} is not a radio and takes no model"
                 ));
             };
-            let from_model = RadioType::of_model(model)
+            let from_model = super::persona::radio_type_of(model)
                 .ok_or_else(|| format!("model '{model}' is not a Siklu model (EH-…, MH-…)"))?;
             if matches!(
                 persona,

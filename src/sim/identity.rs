@@ -262,7 +262,7 @@ impl Radio {
         let mut d = Draw::new(seed, ip, "radio");
         // Failure personas built on an EH keep their banner (the banner-less EH-8010FX is an
         // identification case of its own), so they fail only in the way they are named for.
-        let models = radio_type.default_models();
+        let models = super::persona::default_models(radio_type);
         let models = if profile.persona == Persona::Eh {
             models
         } else {

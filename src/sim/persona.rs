@@ -4,6 +4,7 @@
 use std::fmt;
 use std::time::Duration;
 
+pub use crate::record::RadioType;
 use serde::{Deserialize, Serialize};
 
 /// The persona named in a fleet file group (`persona = "eh"`).
@@ -127,48 +128,30 @@ impl fmt::Display for Persona {
     }
 }
 
-/// The Siklu radio families, as the reference's `radio_type` names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum RadioType {
-    /// EtherHaul.
-    #[serde(rename = "EH")]
-    Eh,
-    /// Classic MultiHaul base unit.
-    #[serde(rename = "BU")]
-    Bu,
-    /// Classic MultiHaul terminal unit.
-    #[serde(rename = "TU")]
-    Tu,
-    /// MultiHaul TG.
-    #[serde(rename = "TG")]
-    Tg,
+/// The type a model name stands for, by the reference's prefix rules (§3.1):
+/// `EH…` → EH, `MH-B100…` → BU, `MH-T200…`/`MH-T201…` → TU, any other `MH-…` → TG. The
+/// simulator keeps its own copy of the rules: it must not share the client's reading.
+pub fn radio_type_of(model: &str) -> Option<RadioType> {
+    if model.starts_with("EH") {
+        Some(RadioType::Eh)
+    } else if model.starts_with("MH-B100") {
+        Some(RadioType::Bu)
+    } else if model.starts_with("MH-T200") || model.starts_with("MH-T201") {
+        Some(RadioType::Tu)
+    } else if model.starts_with("MH-") {
+        Some(RadioType::Tg)
+    } else {
+        None
+    }
 }
 
-impl RadioType {
-    /// The type a model name stands for, by the reference's prefix rules (§3.1):
-    /// `EH…` → EH, `MH-B100…` → BU, `MH-T200…`/`MH-T201…` → TU, any other `MH-…` → TG.
-    pub fn of_model(model: &str) -> Option<RadioType> {
-        if model.starts_with("EH") {
-            Some(RadioType::Eh)
-        } else if model.starts_with("MH-B100") {
-            Some(RadioType::Bu)
-        } else if model.starts_with("MH-T200") || model.starts_with("MH-T201") {
-            Some(RadioType::Tu)
-        } else if model.starts_with("MH-") {
-            Some(RadioType::Tg)
-        } else {
-            None
-        }
-    }
-
-    /// The models a radio of this type is given when the fleet file names none.
-    pub fn default_models(self) -> &'static [&'static str] {
-        match self {
-            RadioType::Eh => &["EH-710TX", "EH-600TX", "EH-1200F", "EH-8010FX"],
-            RadioType::Bu => &["MH-B100-CCS-PoE"],
-            RadioType::Tu => &["MH-T200-CNN-PoE", "MH-T201-CNN-PoE"],
-            RadioType::Tg => &["MH-N366"],
-        }
+/// The models a radio of this type is given when the fleet file names none.
+pub fn default_models(radio_type: RadioType) -> &'static [&'static str] {
+    match radio_type {
+        RadioType::Eh => &["EH-710TX", "EH-600TX", "EH-1200F", "EH-8010FX"],
+        RadioType::Bu => &["MH-B100-CCS-PoE"],
+        RadioType::Tu => &["MH-T200-CNN-PoE", "MH-T201-CNN-PoE"],
+        RadioType::Tg => &["MH-N366"],
     }
 }
 
