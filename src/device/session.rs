@@ -176,11 +176,7 @@ impl<S: Shell> CliSession<S> {
 
     /// The final prompt, when the unsettled last line is one: its start and text.
     fn final_prompt(&self, until: PromptMatch) -> Option<(usize, String)> {
-        let line_start = self
-            .buffer
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
+        let line_start = last_line_start(&self.buffer);
         let last = line_text(&self.buffer[line_start..]);
         let matched = match (until, &self.prompt) {
             (PromptMatch::Known, Some(prompt)) => last == *prompt,
@@ -193,6 +189,14 @@ impl<S: Shell> CliSession<S> {
     pub async fn close(self) {
         self.shell.close().await;
     }
+}
+
+/// Where the last (unfinished) line of the buffer starts.
+fn last_line_start(buffer: &[u8]) -> usize {
+    buffer
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
 }
 
 /// The end of the line that echoes `command`, once it has arrived.
@@ -221,10 +225,7 @@ fn line_text(line: &[u8]) -> String {
 
 /// The prompt at the end of the buffer, if its last line looks like one.
 fn trailing_prompt(buffer: &[u8]) -> Option<String> {
-    let line_start = buffer
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = last_line_start(buffer);
     let last = line_text(&buffer[line_start..]);
     looks_like_prompt(&last).then_some(last)
 }
@@ -237,10 +238,7 @@ fn looks_like_prompt(line: &str) -> bool {
 }
 
 fn pager_line_start(buffer: &[u8]) -> Option<usize> {
-    let line_start = buffer
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = last_line_start(buffer);
     String::from_utf8_lossy(&buffer[line_start..])
         .contains(PAGER)
         .then_some(line_start)
