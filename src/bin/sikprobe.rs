@@ -19,7 +19,9 @@ use sikscan::probe::progress::Display;
 use sikscan::probe::resume::{DoneSet, FINAL_BY_DEFAULT};
 use sikscan::record::Status;
 use sikscan::secret::Secret;
-use sikscan::transport::native::{HostKeyPolicy, KnownHosts, Login, NativeOptions};
+use sikscan::transport::Login;
+use sikscan::transport::known_hosts::{HostKeyPolicy, KnownHosts};
+use sikscan::transport::native::NativeOptions;
 use sikscan::transport::telnet::TelnetOptions;
 
 const LONG_ABOUT: &str = "\

@@ -62,12 +62,16 @@ pub struct CliSession<S> {
     shell: S,
     prompt: Option<String>,
     buffer: Vec<u8>,
+    /// A terminal echoes each command before its answer; without one the echo may be missing,
+    /// so answers are framed by the prompt alone and an echo, when there is one, is dropped.
+    echo_expected: bool,
 }
 
 impl<S: Shell> CliSession<S> {
     /// Wraps a freshly opened shell.
     pub fn new(shell: S) -> Self {
         CliSession {
+            echo_expected: shell.has_terminal(),
             shell,
             prompt: None,
             buffer: Vec::new(),
@@ -129,7 +133,7 @@ impl<S: Shell> CliSession<S> {
         self.shell.send(format!("{command}\n").as_bytes()).await?;
         let deadline = Instant::now() + limit;
         let mut body: Vec<u8> = Vec::new();
-        let mut echo_seen = command.is_empty();
+        let mut echo_seen = command.is_empty() || !self.echo_expected;
         let mut pages = 0;
         loop {
             if !echo_seen && let Some(end) = echo_end(&self.buffer, command) {
@@ -143,7 +147,11 @@ impl<S: Shell> CliSession<S> {
                     if until == PromptMatch::Any {
                         self.prompt = Some(prompt);
                     }
-                    return Ok(clean_output(&body));
+                    let answer = clean_output(&body);
+                    if !self.echo_expected {
+                        return Ok(drop_echo(answer, command));
+                    }
+                    return Ok(answer);
                 }
                 if pages < MAX_PAGES
                     && let Some(marker) = pager_line_start(&self.buffer)
@@ -207,6 +215,15 @@ fn echo_end(buffer: &[u8], command: &str) -> Option<usize> {
         .position(|window| window == needle)?;
     let newline = buffer[at..].iter().position(|&b| b == b'\n')?;
     Some(at + newline + 1)
+}
+
+/// The answer without its first line when that line echoes the command.
+fn drop_echo(answer: String, command: &str) -> String {
+    match answer.split_once('\n') {
+        Some((first, rest)) if first.trim_end() == command => rest.to_owned(),
+        None if answer.trim_end() == command => String::new(),
+        _ => answer,
+    }
 }
 
 fn append_bounded(body: &mut Vec<u8>, bytes: &[u8]) {

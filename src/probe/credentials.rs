@@ -12,7 +12,7 @@ use crate::pipe::InputName;
 use crate::secret::Secret;
 use crate::targets::source::{LineFault, read_lines};
 use crate::targets::{AddrSet, Hosts, LineKind, LocatedError, Origin, spec};
-use crate::transport::native::Login;
+use crate::transport::Login;
 
 /// The credential sets of a run.
 #[derive(Debug, Clone)]

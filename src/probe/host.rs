@@ -11,11 +11,9 @@ use crate::device::session::{CliSession, PromptMatch, SessionError};
 use crate::parse;
 use crate::probe::credentials::CredentialBook;
 use crate::record::{CommandResult, RadioType, Reachable, Record, Status, Transport};
-use crate::transport::Shell;
-use crate::transport::native::{
-    self, ConnectError, Execute, NativeOptions, ServerFacts, SharedFacts,
-};
+use crate::transport::native::{self, NativeOptions};
 use crate::transport::telnet::{self, TelnetError, TelnetOptions};
+use crate::transport::{ConnectError, Connection, Execute, ServerFacts, SharedFacts, Shell};
 
 /// What to do on each radio.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,11 +2,18 @@
 //! (bytes in, bytes out) plus the facts it learnt about the server, and classifies its failures
 //! by phase so the record's status says where a host stopped.
 
+pub mod askpass;
+pub mod known_hosts;
 pub mod native;
+pub mod openssh;
 pub mod telnet;
 
 use std::future::Future;
 use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use crate::secret::Secret;
 
 /// An interactive shell on the device: what the CLI session reads and writes.
 pub trait Shell: Send {
@@ -18,4 +25,140 @@ pub trait Shell: Send {
 
     /// Closes the session politely; errors are of no interest by then.
     fn close(self) -> impl Future<Output = ()> + Send;
+
+    /// Whether the device sees a terminal, and so echoes what is typed. Without one the echo
+    /// is up to the device.
+    fn has_terminal(&self) -> bool {
+        true
+    }
+}
+
+/// An authenticated SSH connection, before any channel is opened.
+pub trait Connection: Execute + Send + Sized {
+    /// The interactive shell this connection opens.
+    type Shell: Shell + Execute;
+
+    /// Opens the interactive shell the CLI session runs in.
+    fn open_shell(self) -> impl Future<Output = Result<Self::Shell, ConnectError>> + Send;
+
+    /// Ends the connection.
+    fn close(self) -> impl Future<Output = ()> + Send;
+}
+
+/// What the server revealed about itself, kept even when the connection fails.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerFacts {
+    /// The SSH userauth banner, trimmed.
+    pub banner: Option<String>,
+    /// The server's identification line, e.g. `SSH-2.0-OpenSSH_9.2p1`.
+    pub server_id: Option<String>,
+    /// The host key as `ALGORITHM SHA256:…`.
+    pub host_key: Option<String>,
+}
+
+/// Facts shared between the caller and the connection's callbacks.
+pub type SharedFacts = Arc<Mutex<ServerFacts>>;
+
+/// One username and password to try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    /// The username.
+    pub user: String,
+    /// The password (also answers keyboard-interactive prompts).
+    pub password: Secret,
+}
+
+/// How a connection failed, by phase.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// The host answered the TCP connection with a reset.
+    #[error("connection refused")]
+    Refused,
+    /// No route to the host or its network.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// The TCP connection was not established in time.
+    #[error("no TCP connection within {}", humantime::format_duration(*.0))]
+    ConnectTimeout(Duration),
+    /// TCP is open but no SSH server answered.
+    #[error("{0}")]
+    NoSsh(String),
+    /// SSH identification was exchanged but key exchange failed.
+    #[error("{0}")]
+    HandshakeFailed(String),
+    /// The host key was rejected by the host-key policy.
+    #[error("{0}")]
+    HostKeyRejected(String),
+    /// Every credential was refused.
+    #[error("{0}")]
+    AuthFailed(String),
+    /// Any other I/O or protocol failure.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Anything that runs commands on exec channels: a bare connection, or one with a shell open.
+pub trait Execute: Sync {
+    /// Runs one command on its own exec channel (no PTY) and collects its output and exit
+    /// status.
+    fn exec(&self, command: &str) -> impl Future<Output = Result<ExecOutput, ConnectError>> + Send;
+}
+
+/// What a command run on an exec channel returned.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    /// The remote exit status, when the server sent one.
+    pub exit_status: Option<u32>,
+    /// Standard output.
+    pub stdout: Vec<u8>,
+    /// Standard error.
+    pub stderr: Vec<u8>,
+}
+
+/// The failure class of a TCP connect error.
+pub(crate) fn classify_connect(err: &std::io::Error) -> ConnectError {
+    use std::io::ErrorKind;
+    match err.kind() {
+        ErrorKind::ConnectionRefused => ConnectError::Refused,
+        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
+            ConnectError::Unreachable(err.to_string())
+        }
+        ErrorKind::TimedOut => ConnectError::ConnectTimeout(Duration::ZERO),
+        _ => ConnectError::Io(format!("connecting: {err}")),
+    }
+}
+
+/// The complete `SSH-…` line among the first bytes, if it has arrived.
+pub(crate) fn ident_line(seen: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(seen);
+    let mut lines = text.split('\n');
+    let last_is_partial = !text.ends_with('\n');
+    let complete = text.matches('\n').count() + usize::from(!last_is_partial);
+    lines
+        .by_ref()
+        .take(complete)
+        .map(|line| line.trim_end_matches('\r'))
+        .find(|line| line.starts_with("SSH-"))
+        .map(str::to_owned)
+}
+
+/// A short, printable description of what a non-SSH server said.
+pub(crate) fn describe_non_ssh(seen: &[u8]) -> String {
+    if seen.is_empty() {
+        return "the server sent no SSH identification".to_owned();
+    }
+    let text = String::from_utf8_lossy(seen);
+    let first: String = text
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(80)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    format!("not an SSH server: it sent '{first}'")
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

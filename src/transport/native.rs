@@ -7,11 +7,9 @@
 //! owns, so they survive any failure or a deadline cut.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,166 +20,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use super::Shell;
-use crate::secret::Secret;
-
-/// What the server revealed about itself, kept even when the connection fails.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ServerFacts {
-    /// The SSH userauth banner, trimmed.
-    pub banner: Option<String>,
-    /// The server's identification line, e.g. `SSH-2.0-OpenSSH_9.2p1`.
-    pub server_id: Option<String>,
-    /// The host key as `ALGORITHM SHA256:…`.
-    pub host_key: Option<String>,
-}
-
-/// Facts shared between the caller and the connection's callbacks.
-pub type SharedFacts = Arc<Mutex<ServerFacts>>;
-
-/// One username and password to try.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Login {
-    /// The username.
-    pub user: String,
-    /// The password (also answers keyboard-interactive prompts).
-    pub password: Secret,
-}
-
-/// How a connection failed, by phase.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConnectError {
-    /// The host answered the TCP connection with a reset.
-    #[error("connection refused")]
-    Refused,
-    /// No route to the host or its network.
-    #[error("unreachable: {0}")]
-    Unreachable(String),
-    /// The TCP connection was not established in time.
-    #[error("no TCP connection within {}", humantime::format_duration(*.0))]
-    ConnectTimeout(Duration),
-    /// TCP is open but no SSH server answered.
-    #[error("{0}")]
-    NoSsh(String),
-    /// SSH identification was exchanged but key exchange failed.
-    #[error("{0}")]
-    HandshakeFailed(String),
-    /// The host key was rejected by the host-key policy.
-    #[error("{0}")]
-    HostKeyRejected(String),
-    /// Every credential was refused.
-    #[error("{0}")]
-    AuthFailed(String),
-    /// Any other I/O or protocol failure.
-    #[error("{0}")]
-    Io(String),
-}
-
-/// What to do with host keys.
-#[derive(Debug)]
-pub enum HostKeyPolicy {
-    /// Accept any key and record its fingerprint (batchscanner's AutoAddPolicy, made visible).
-    Record,
-    /// Trust on first use: accept and remember unknown keys, reject changed ones.
-    Tofu(KnownHosts),
-    /// Accept only keys already in the file.
-    Strict(KnownHosts),
-}
-
-/// A known_hosts file held in memory, so thousands of concurrent checks cost no file reads,
-/// and appended to under a lock, so concurrent sessions never interleave lines.
-#[derive(Debug)]
-pub struct KnownHosts {
-    path: PathBuf,
-    keys: Mutex<HashMap<String, Vec<PublicKey>>>,
-}
-
-/// A known_hosts file that cannot be read.
-#[derive(Debug, thiserror::Error)]
-#[error("known-hosts file {path}: {source}")]
-pub struct KnownHostsError {
-    path: String,
-    #[source]
-    source: std::io::Error,
-}
-
-impl KnownHosts {
-    /// Loads the file (a missing file is an empty one). Hashed host names are not understood
-    /// and are skipped, as are lines that do not parse.
-    pub fn load(path: &Path) -> Result<Self, KnownHostsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => {
-                return Err(KnownHostsError {
-                    path: path.display().to_string(),
-                    source,
-                });
-            }
-        };
-        let mut keys: HashMap<String, Vec<PublicKey>> = HashMap::new();
-        for line in text.lines() {
-            let mut fields = line.split_whitespace();
-            let (Some(hosts), Some(algorithm), Some(blob)) =
-                (fields.next(), fields.next(), fields.next())
-            else {
-                continue;
-            };
-            if hosts.starts_with('#') || hosts.starts_with('|') {
-                continue;
-            }
-            let Ok(key) = PublicKey::from_openssh(&format!("{algorithm} {blob}")) else {
-                continue;
-            };
-            for host in hosts.split(',') {
-                keys.entry(host.to_owned()).or_default().push(key.clone());
-            }
-        }
-        Ok(KnownHosts {
-            path: path.to_owned(),
-            keys: Mutex::new(keys),
-        })
-    }
-
-    fn entry_name(addr: SocketAddr) -> String {
-        match addr.port() {
-            22 => addr.ip().to_string(),
-            port => format!("[{}]:{port}", addr.ip()),
-        }
-    }
-
-    /// `Some(true)`: known and equal; `Some(false)`: known with a different key of the same
-    /// algorithm (changed); `None`: unknown.
-    fn check(&self, addr: SocketAddr, key: &PublicKey) -> Option<bool> {
-        let keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        let known = keys.get(&Self::entry_name(addr))?;
-        if known.iter().any(|k| k.key_data() == key.key_data()) {
-            Some(true)
-        } else if known.iter().any(|k| k.algorithm() == key.algorithm()) {
-            Some(false)
-        } else {
-            None
-        }
-    }
-
-    fn learn(&self, addr: SocketAddr, key: &PublicKey) -> std::io::Result<()> {
-        use std::io::Write;
-        let name = Self::entry_name(addr);
-        let line = format!(
-            "{name} {}\n",
-            key.to_openssh()
-                .map_err(|e| std::io::Error::other(e.to_string()))?
-        );
-        let mut keys = self.keys.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        file.write_all(line.as_bytes())?;
-        keys.entry(name).or_default().push(key.clone());
-        Ok(())
-    }
-}
+use super::known_hosts::HostKeyPolicy;
+use super::{
+    ConnectError, Connection, ExecOutput, Execute, Login, SharedFacts, Shell, classify_connect,
+    describe_non_ssh, ident_line, lock,
+};
 
 /// Everything the native transport needs besides the target and credentials.
 #[derive(Debug)]
@@ -269,16 +112,6 @@ pub struct NativeShell {
     handle: Handle<Observer>,
 }
 
-/// Anything that runs commands on exec channels: a bare connection, or one with a shell open.
-pub trait Execute: Sync {
-    /// Runs one command on its own exec channel (no PTY) and collects its output and exit
-    /// status.
-    fn exec(
-        &self,
-        command: &str,
-    ) -> impl std::future::Future<Output = Result<ExecOutput, ConnectError>> + Send;
-}
-
 impl Execute for NativeConnection {
     async fn exec(&self, command: &str) -> Result<ExecOutput, ConnectError> {
         exec(&self.handle, command).await
@@ -346,36 +179,7 @@ impl client::Handler for Observer {
             key.fingerprint(HashAlg::Sha256)
         );
         lock(&self.facts).host_key = Some(fingerprint);
-        let verdict = match &self.options.host_keys {
-            HostKeyPolicy::Record => Ok(()),
-            HostKeyPolicy::Tofu(known) => match known.check(self.addr, &key) {
-                Some(true) => Ok(()),
-                Some(false) => Err(format!(
-                    "host key changed: {} holds another key for {}",
-                    known.path.display(),
-                    self.addr
-                )),
-                None => known.learn(self.addr, &key).map_err(|e| {
-                    format!(
-                        "cannot record the host key in {}: {e}",
-                        known.path.display()
-                    )
-                }),
-            },
-            HostKeyPolicy::Strict(known) => match known.check(self.addr, &key) {
-                Some(true) => Ok(()),
-                Some(false) => Err(format!(
-                    "host key changed: {} holds another key for {}",
-                    known.path.display(),
-                    self.addr
-                )),
-                None => Err(format!(
-                    "host key unknown: {} has no key for {}",
-                    known.path.display(),
-                    self.addr
-                )),
-            },
-        };
+        let verdict = self.options.host_keys.verify(self.addr, &key);
         match verdict {
             Ok(()) => Ok(true),
             Err(reason) => {
@@ -393,10 +197,6 @@ impl client::Handler for Observer {
         lock(&self.facts).banner = Some(banner.trim().to_owned());
         Ok(())
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Copies the first bytes the server sends, so its identification line is known even when
@@ -449,60 +249,20 @@ impl AsyncWrite for Sniffed {
     }
 }
 
-/// The complete `SSH-…` line among the first bytes, if it has arrived.
-fn ident_line(seen: &[u8]) -> Option<String> {
-    let text = String::from_utf8_lossy(seen);
-    let mut lines = text.split('\n');
-    let last_is_partial = !text.ends_with('\n');
-    let complete = text.matches('\n').count() + usize::from(!last_is_partial);
-    lines
-        .by_ref()
-        .take(complete)
-        .map(|line| line.trim_end_matches('\r'))
-        .find(|line| line.starts_with("SSH-"))
-        .map(str::to_owned)
-}
-
-/// A short, printable description of what a non-SSH server said.
-fn describe_non_ssh(seen: &[u8]) -> String {
-    if seen.is_empty() {
-        return "the server sent no SSH identification".to_owned();
-    }
-    let text = String::from_utf8_lossy(seen);
-    let first: String = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .take(80)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    format!("not an SSH server: it sent '{first}'")
-}
-
 /// An authenticated SSH connection, before any channel is opened.
 pub struct NativeConnection {
     handle: Handle<Observer>,
 }
 
-/// What a command run on an exec channel returned.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExecOutput {
-    /// The remote exit status, when the server sent one.
-    pub exit_status: Option<u32>,
-    /// Standard output.
-    pub stdout: Vec<u8>,
-    /// Standard error.
-    pub stderr: Vec<u8>,
-}
-
 /// The most output kept from one exec channel (per stream).
 const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
 
-impl NativeConnection {
+impl Connection for NativeConnection {
+    type Shell = NativeShell;
+
     /// Opens a PTY shell: 80x5000 as batchscanner asks, a tall terminal keeps radios from
     /// paging.
-    pub async fn open_shell(self) -> Result<NativeShell, ConnectError> {
+    async fn open_shell(self) -> Result<NativeShell, ConnectError> {
         let channel = self
             .handle
             .channel_open_session()
@@ -522,8 +282,7 @@ impl NativeConnection {
         })
     }
 
-    /// Ends the connection.
-    pub async fn close(self) {
+    async fn close(self) {
         // The server may already be gone; closing is best effort.
         let _ = self
             .handle
@@ -620,19 +379,6 @@ pub async fn connect(
 
     let user = authenticate(&mut handle, logins, options).await?;
     Ok((NativeConnection { handle }, user))
-}
-
-/// The failure class of a TCP connect error (shared with the Telnet transport).
-pub(crate) fn classify_connect(err: &std::io::Error) -> ConnectError {
-    use std::io::ErrorKind;
-    match err.kind() {
-        ErrorKind::ConnectionRefused => ConnectError::Refused,
-        ErrorKind::HostUnreachable | ErrorKind::NetworkUnreachable => {
-            ConnectError::Unreachable(err.to_string())
-        }
-        ErrorKind::TimedOut => ConnectError::ConnectTimeout(Duration::ZERO),
-        _ => ConnectError::Io(format!("connecting: {err}")),
-    }
 }
 
 fn classify_handshake(err: russh::Error) -> ConnectError {

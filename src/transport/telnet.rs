@@ -14,8 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout, timeout_at};
 
-use super::Shell;
-use super::native::{ConnectError, Login, classify_connect};
+use super::{ConnectError, Login, Shell, classify_connect};
 
 const IAC: u8 = 255;
 const DONT: u8 = 254;
