@@ -23,7 +23,7 @@ _sikprobe() {
 
     case "${cmd}" in
         sikprobe)
-            opts="-f -a -c -j -p -u -i -q -h -V --file --action --platform --transport --check --telnet-port --command --script --stop-on-error --allow-errors --time-shift --at --cns --cn --concurrency --rate --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
+            opts="-f -a -F -o -c -j -p -u -i -q -h -V --file --action --platform --transport --ssh-config --ssh-option --check --telnet-port --command --script --stop-on-error --allow-errors --time-shift --at --cns --cn --concurrency --rate --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -50,7 +50,23 @@ _sikprobe() {
                     return 0
                     ;;
                 --transport)
-                    COMPREPLY=($(compgen -W "native telnet" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "native openssh auto telnet" -- "${cur}"))
+                    return 0
+                    ;;
+                --ssh-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ssh-option)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --check)

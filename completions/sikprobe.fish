@@ -7,7 +7,11 @@ complete -c sikprobe -l platform -d 'Which kind of device to expect' -r -f -a "s
 generic\t'Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt), \'ok\' or \'command-failed\' by exit status'
 auto\t'Siklu first; a host that is not a radio runs the commands as generic'"
 complete -c sikprobe -l transport -d 'How to reach the devices' -r -f -a "native\t'SSH with the built-in client'
+openssh\t'SSH with the system OpenSSH client (honours ~/.ssh/config, -F and -o)'
+auto\t'Native first; a host whose identification or key exchange fails is tried once more with OpenSSH (never after an authentication failure)'
 telnet\t'Telnet, logging in at the login and password prompts'"
+complete -c sikprobe -s F -l ssh-config -d '--transport openssh/auto: use this ssh_config file instead of ~/.ssh/config' -r -F
+complete -c sikprobe -s o -l ssh-option -d '--transport openssh/auto: an ssh option (\'ProxyJump=bastion\', \'KexAlgorithms=+diffie-hellman-group1-sha1\'); repeatable; beats the config file and sikprobe\'s own defaults' -r
 complete -c sikprobe -l check -d 'Instead of an action, check which protocols accept a login (one record per address with \'reachable\'); a protocol not listed is reported false' -r -f -a "ssh\t'SSH, on the address\'s port'
 telnet\t'Telnet, on --telnet-port'"
 complete -c sikprobe -l telnet-port -d 'Telnet port for --check' -r

@@ -10,7 +10,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sikscan::record::{RadioType, Record, Status};
-use support::{Siksim, addresses, describe, parse_records, sikprobe, temp_file};
+use support::{
+    Siksim, addresses, assert_matches_ground_truth, describe, parse_records, sikprobe, temp_file,
+};
 
 /// Every sikprobe test serves on this port; each test has its own address range.
 const PORT: &str = "2301";
@@ -50,47 +52,7 @@ fn the_demo_fleet_is_reported_as_its_ground_truth_says() {
     );
     assert!(probe.status.success(), "{}", probe.stderr);
     assert_eq!(probe.records.len(), truth.len(), "one record per address");
-    let got = by_ip(&probe.records);
-    for device in &truth {
-        let ip: IpAddr = text(device, "ip")
-            .and_then(|s| s.parse().ok())
-            .expect("an ip");
-        let persona = text(device, "persona").unwrap_or_default();
-        let record = got[&ip];
-        let expected: Status = text(device, "status")
-            .and_then(|s| s.parse().ok())
-            .expect("a status");
-        assert_eq!(
-            record.status, expected,
-            "{ip} ({persona}): {:?}",
-            record.error
-        );
-        if expected == Status::HandshakeFailed {
-            continue;
-        }
-        let same = |field: &str, got: &Option<String>| {
-            assert_eq!(*got, text(device, field), "{ip} ({persona}) {field}");
-        };
-        same("model", &record.model);
-        same("sw", &record.sw);
-        same("sn", &record.sn);
-        if record.status == Status::Ok {
-            same("name", &record.name);
-            same("user", &record.user);
-            assert_eq!(
-                record.radio_type.map(|t| t.as_str().to_owned()),
-                text(device, "radio_type"),
-                "{ip} radio_type"
-            );
-            assert_eq!(
-                record.prompt.as_deref(),
-                text(device, "prompt").as_deref().map(str::trim_end),
-                "{ip} prompt"
-            );
-        }
-        assert_eq!(record.banner, text(device, "banner"), "{ip} banner");
-        assert_eq!(record.port, Some(2301));
-    }
+    assert_matches_ground_truth(&probe.records, &truth, 2301);
 
     let legacy: Vec<&serde_json::Value> = truth
         .iter()

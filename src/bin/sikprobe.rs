@@ -14,14 +14,16 @@ use sikscan::docs::{self, DocKind};
 use sikscan::pipe::{self, Exit};
 use sikscan::probe::credentials::CredentialBook;
 use sikscan::probe::engine::{self, EngineOptions, Progress, Shutdown};
-use sikscan::probe::host::{Action, ClockSource, Platform, ProbeContext, Reach};
+use sikscan::probe::host::{Action, ClockSource, Platform, ProbeContext, Reach, SshClient};
 use sikscan::probe::progress::Display;
 use sikscan::probe::resume::{DoneSet, FINAL_BY_DEFAULT};
 use sikscan::record::Status;
 use sikscan::secret::Secret;
 use sikscan::transport::Login;
+use sikscan::transport::askpass;
 use sikscan::transport::known_hosts::{HostKeyPolicy, KnownHosts};
 use sikscan::transport::native::NativeOptions;
+use sikscan::transport::openssh::{OpensshOptions, OpensshSettings};
 use sikscan::transport::telnet::TelnetOptions;
 
 const LONG_ABOUT: &str = "\
@@ -49,6 +51,19 @@ prompt coming back means 'auth-failed'. Then the same CLI session, identificatio
 'show inventory 1', as Telnet has no banner) and actions as over SSH; records say
 transport 'telnet'.
 
+--transport openssh drives the system ssh client instead, for radios that need the user's own
+SSH setup (~/.ssh/config, bastions through ProxyJump, an agent, GSSAPI) or whose SSH server
+defeats the built-in client. -F FILE and -o OPTION go to ssh (-o before sikprobe's own
+defaults, so they win); --legacy-algorithms, --host-keys and -i map onto ssh's options. Each
+password reaches ssh through sikprobe itself as ssh's askpass program, over a private unix
+socket with a one-off token: never through argv, the environment or a file. A plain TCP check
+first (connect, read the 'SSH-' line) keeps dead and refused hosts from costing a process
+(skipped when -o or the config names a proxy). ssh's control connection gives no PTY, so the
+CLI runs on a plain shell channel; devices that echo or not both work. --transport auto uses
+the built-in client and tries a host once more with ssh when its identification or key
+exchange fails (never after an authentication failure); records say which transport produced
+them.
+
 --check ssh,telnet runs no action: for each address it logs in over SSH (the line's port) and
 over Telnet (--telnet-port) at once, closes, and writes one record with reachable {ssh,
 telnet}: status 'ok' when either accepted a login, else the SSH attempt's status, with both
@@ -61,7 +76,8 @@ Examples:
   sikprobe -f hosts.txt | jq -r 'select(.status == \"ok\") | [.ip, .model, .sw] | @tsv'
   ipgen 10.0.0.0/16 | sikprobe --skip-done out/ | batchsave out/    # resume
   ipgen 10.0.0.0/24 | sikprobe --check ssh,telnet | jq -c '[.ip, .reachable]'
-  sikprobe --transport telnet -f old-radios.txt -a show";
+  sikprobe --transport telnet -f old-radios.txt -a show
+  sikprobe --transport openssh -o ProxyJump=bastion -f site-b.txt | batchsave out/";
 
 fn after_long_help() -> String {
     let mut help = String::from(AFTER_HELP);
@@ -109,6 +125,11 @@ enum PlatformName {
 enum TransportName {
     /// SSH with the built-in client.
     Native,
+    /// SSH with the system OpenSSH client (honours ~/.ssh/config, -F and -o).
+    Openssh,
+    /// Native first; a host whose identification or key exchange fails is tried once more
+    /// with OpenSSH (never after an authentication failure).
+    Auto,
     /// Telnet, logging in at the login and password prompts.
     Telnet,
 }
@@ -161,6 +182,16 @@ struct Args {
     /// How to reach the devices.
     #[arg(long, value_enum, value_name = "NAME", default_value_t = TransportName::Native)]
     transport: TransportName,
+
+    /// --transport openssh/auto: use this ssh_config file instead of ~/.ssh/config.
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
+    ssh_config: Option<PathBuf>,
+
+    /// --transport openssh/auto: an ssh option ('ProxyJump=bastion',
+    /// 'KexAlgorithms=+diffie-hellman-group1-sha1'); repeatable; beats the config file and
+    /// sikprobe's own defaults.
+    #[arg(short = 'o', long = "ssh-option", value_name = "OPTION")]
+    ssh_options: Vec<String>,
 
     /// Instead of an action, check which protocols accept a login (one record per address
     /// with 'reachable'); a protocol not listed is reported false.
@@ -333,6 +364,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // ssh runs sikprobe as its askpass program: answer and leave before anything else.
+    if let Some(code) = askpass::answer_if_asked() {
+        return ExitCode::from(code);
+    }
     pipe::run("sikprobe", || run(Args::parse()))
 }
 
@@ -366,7 +401,23 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         args.legacy_algorithms,
         host_keys,
     );
-    for path in &args.identities {
+    let client = match args.transport {
+        TransportName::Native | TransportName::Telnet => SshClient::Native,
+        TransportName::Openssh => SshClient::Openssh,
+        TransportName::Auto => SshClient::Auto,
+    };
+    let uses_openssh = matches!(args.transport, TransportName::Openssh | TransportName::Auto);
+    if !uses_openssh && (args.ssh_config.is_some() || !args.ssh_options.is_empty()) {
+        anyhow::bail!("-F/--ssh-config and -o/--ssh-option go with --transport openssh or auto");
+    }
+    // The OpenSSH client reads its own keys (encrypted ones through the agent); only the
+    // native client needs them loaded here.
+    let native_keys = if args.transport == TransportName::Openssh {
+        &[][..]
+    } else {
+        &args.identities[..]
+    };
+    for path in native_keys {
         let key = russh::keys::load_secret_key(path, None)
             .with_context(|| format!("reading private key {}", path.display()))?;
         native.keys.push(Arc::new(key));
@@ -378,8 +429,8 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         .filter(|s| !args.retry.contains(s))
         .collect();
     let default_port = args.port.unwrap_or(match args.transport {
-        TransportName::Native => 22,
         TransportName::Telnet => 23,
+        TransportName::Native | TransportName::Openssh | TransportName::Auto => 22,
     });
     let done = DoneSet::load(&args.skip_done, &final_statuses, default_port)?;
     if !args.quiet && !args.skip_done.is_empty() {
@@ -407,9 +458,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
 
     let action = resolve_action(&args)?;
     let reach = match (args.transport, args.check.as_slice()) {
-        (TransportName::Native, []) => Reach::Ssh,
         (TransportName::Telnet, _) => Reach::Telnet,
-        (TransportName::Native, protocols) => Reach::Check {
+        (_, []) => Reach::Ssh(client),
+        (_, protocols) => Reach::Check {
             ssh: protocols.contains(&Protocol::Ssh),
             telnet: protocols.contains(&Protocol::Telnet),
             telnet_port: args.telnet_port,
@@ -419,9 +470,28 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         anyhow::bail!("--platform generic runs commands on SSH exec channels, not over Telnet");
     }
     let (_, input) = pipe::open_input(&args.file)?;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let openssh = if uses_openssh {
+        // The askpass listener runs on the runtime.
+        let _entered = runtime.enter();
+        Some(OpensshOptions::new(OpensshSettings {
+            program: None,
+            config: args.ssh_config.clone(),
+            options: args.ssh_options.clone(),
+            identities: args.identities.clone(),
+            connect_timeout: args.connect_timeout,
+            handshake_timeout: args.handshake_timeout,
+            auth_timeout: args.auth_timeout,
+            legacy_algorithms: args.legacy_algorithms,
+            deadline: args.deadline,
+        })?)
+    } else {
+        None
+    };
     let context = Arc::new(ProbeContext {
         reach,
         native: Arc::new(native),
+        openssh,
         telnet: TelnetOptions {
             connect_timeout: args.connect_timeout,
             auth_timeout: args.auth_timeout,
@@ -449,7 +519,6 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         emit_skipped: args.emit_skipped,
         default_port,
     };
-    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(scan(args, input, context, options, Arc::new(done)))
 }
 

@@ -12,6 +12,7 @@ use crate::parse;
 use crate::probe::credentials::CredentialBook;
 use crate::record::{CommandResult, RadioType, Reachable, Record, Status, Transport};
 use crate::transport::native::{self, NativeOptions};
+use crate::transport::openssh::{self, OpensshOptions};
 use crate::transport::telnet::{self, TelnetError, TelnetOptions};
 use crate::transport::{ConnectError, Connection, Execute, ServerFacts, SharedFacts, Shell};
 
@@ -39,11 +40,23 @@ pub enum Platform {
     Auto,
 }
 
+/// Which SSH client reaches the hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SshClient {
+    /// The built-in client (russh).
+    Native,
+    /// The system OpenSSH client.
+    Openssh,
+    /// Native first; a host whose key exchange or identification fails is tried once more
+    /// with OpenSSH (never after an authentication failure).
+    Auto,
+}
+
 /// How each host is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
-    /// SSH (russh), the default.
-    Ssh,
+    /// SSH, with this client.
+    Ssh(SshClient),
     /// Telnet, on the address's port.
     Telnet,
     /// No action: check which protocols accept a login (`--check`), SSH on the address's
@@ -94,6 +107,8 @@ pub struct ProbeContext {
     pub reach: Reach,
     /// The native transport's options.
     pub native: Arc<NativeOptions>,
+    /// The OpenSSH transport's options, when it may be used.
+    pub openssh: Option<OpensshOptions>,
     /// The Telnet transport's options.
     pub telnet: TelnetOptions,
     /// Which logins to try where.
@@ -158,7 +173,8 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
     let mut record = Record::new(Some(addr.ip()), Some(addr.port()), Status::IoError);
     record.started = Some(now_rfc3339());
     record.transport = match context.reach {
-        Reach::Ssh => Some(Transport::Native),
+        Reach::Ssh(SshClient::Native | SshClient::Auto) => Some(Transport::Native),
+        Reach::Ssh(SshClient::Openssh) => Some(Transport::Openssh),
         Reach::Telnet => Some(Transport::Telnet),
         // Both transports speak for a check record.
         Reach::Check { .. } => None,
@@ -172,7 +188,7 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
     };
     let work_done = async {
         match context.reach {
-            Reach::Ssh => scan(addr, context, &facts, &mut work).await,
+            Reach::Ssh(client) => scan(addr, client, context, &facts, &mut work).await,
             Reach::Telnet => scan_telnet(addr, context, &mut work).await,
             Reach::Check {
                 ssh,
@@ -227,9 +243,52 @@ fn millis(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn scan(addr: SocketAddr, context: &ProbeContext, facts: &SharedFacts, work: &mut HostWork) {
+/// One host over SSH, with the client asked for (or native, then OpenSSH as a fallback).
+async fn scan(
+    addr: SocketAddr,
+    client: SshClient,
+    context: &ProbeContext,
+    facts: &SharedFacts,
+    work: &mut HostWork,
+) {
     let logins = context.credentials.logins_for(addr.ip());
-    let opened = native::connect(addr, &logins, &context.native, facts).await;
+    match (client, &context.openssh) {
+        (SshClient::Openssh, Some(options)) => {
+            let opened =
+                openssh::connect(addr, &logins, options, &context.native.host_keys, facts).await;
+            session(opened, context, facts, work).await;
+        }
+        (SshClient::Auto, Some(options)) => {
+            match native::connect(addr, &logins, &context.native, facts).await {
+                Err(first) if first.worth_another_client() => {
+                    work.records[0].transport = Some(Transport::Openssh);
+                    let opened =
+                        openssh::connect(addr, &logins, options, &context.native.host_keys, facts)
+                            .await
+                            .map_err(|err| err.after(&first));
+                    session(opened, context, facts, work).await;
+                }
+                opened => session(opened, context, facts, work).await,
+            }
+        }
+        (SshClient::Native, _) => {
+            let opened = native::connect(addr, &logins, &context.native, facts).await;
+            session(opened, context, facts, work).await;
+        }
+        (SshClient::Openssh | SshClient::Auto, None) => {
+            let record = &mut work.records[0];
+            record.error = Some("the OpenSSH transport was not set up".to_owned());
+        }
+    }
+}
+
+/// Everything after the login attempt, whichever client made it.
+async fn session<C: Connection>(
+    opened: Result<(C, String), ConnectError>,
+    context: &ProbeContext,
+    facts: &SharedFacts,
+    work: &mut HostWork,
+) {
     let (connection, user) = match opened {
         Ok(opened) => opened,
         Err(err) => {

@@ -97,6 +97,41 @@ pub enum ConnectError {
     Io(String),
 }
 
+impl ConnectError {
+    /// Whether another SSH client might succeed where this one failed: the server spoke a
+    /// protocol or offered algorithms this client could not handle. Never after the server
+    /// judged the credentials, and not for a host key rejected by policy.
+    pub fn worth_another_client(&self) -> bool {
+        matches!(
+            self,
+            ConnectError::HandshakeFailed(_) | ConnectError::NoSsh(_)
+        )
+    }
+
+    /// This error, mentioning the first client's failure that led to it.
+    pub fn after(self, first: &ConnectError) -> ConnectError {
+        self.explained(|why| format!("{why} (after the native client: {first})"))
+    }
+
+    /// This error with more detail from elsewhere (a proxy command's own words).
+    pub fn with_detail(self, detail: &str) -> ConnectError {
+        let detail = detail.replace(['\r', '\n'], " ");
+        self.explained(|why| format!("{why} ({detail})"))
+    }
+
+    fn explained(self, explain: impl Fn(String) -> String) -> ConnectError {
+        match self {
+            ConnectError::NoSsh(why) => ConnectError::NoSsh(explain(why)),
+            ConnectError::HandshakeFailed(why) => ConnectError::HandshakeFailed(explain(why)),
+            ConnectError::HostKeyRejected(why) => ConnectError::HostKeyRejected(explain(why)),
+            ConnectError::AuthFailed(why) => ConnectError::AuthFailed(explain(why)),
+            ConnectError::Unreachable(why) => ConnectError::Unreachable(explain(why)),
+            ConnectError::Io(why) => ConnectError::Io(explain(why)),
+            other @ (ConnectError::Refused | ConnectError::ConnectTimeout(_)) => other,
+        }
+    }
+}
+
 /// Anything that runs commands on exec channels: a bare connection, or one with a shell open.
 pub trait Execute: Sync {
     /// Runs one command on its own exec channel (no PTY) and collects its output and exit

@@ -514,11 +514,14 @@ async fn start_master(
     // sikprobe's own control options come first, where nothing can override them; then the
     // user's -o, then sikprobe's defaults, which the user's options and config can beat.
     let control = dir.path().join("master");
-    let mut args: Vec<OsString> = vec!["-E".into(), log.clone().into(), "-v".into()];
+    let mut args: Vec<OsString> = vec!["-E".into(), log.clone().into()];
     if let Some(config) = &options.config {
         args.extend(["-F".into(), config.clone().into()]);
     }
     let mut first = vec![
+        // The log level as an option, not -v: a ProxyJump's ssh inherits -v and would write
+        // its debug output where the banner is read.
+        "LogLevel=DEBUG1".to_owned(),
         "BatchMode=no".to_owned(),
         "ControlMaster=yes".to_owned(),
         format!("ControlPath={}", control.display()),
@@ -569,18 +572,9 @@ async fn start_master(
     let mut child = command
         .spawn()
         .map_err(|e| io_error(&format!("starting {}", options.program.display()), e))?;
-    let mut stderr = child.stderr.take();
+    let stderr = child.stderr.take();
     let limit = timeout_secs + options.auth_timeout;
-    let finished = timeout(limit, async {
-        let mut banner = Vec::new();
-        if let Some(stderr) = &mut stderr {
-            // After authentication the master detaches and points stderr at /dev/null, so the
-            // end of this stream is the end of the login; what came before is the banner.
-            let _ = stderr.take(64 * 1024).read_to_end(&mut banner).await;
-        }
-        (banner, child.wait().await)
-    })
-    .await;
+    let finished = timeout(limit, login_output(&mut child, stderr)).await;
     let log_text = std::fs::read_to_string(&log).unwrap_or_default();
     let report = LogReport::read(&log_text);
     {
@@ -603,18 +597,63 @@ async fn start_master(
             return Err(report.timed_out(limit));
         }
     };
-    let banner = String::from_utf8_lossy(&banner).trim().to_owned();
-    if !banner.is_empty() {
-        lock(facts).banner = Some(banner);
+    let stderr = String::from_utf8_lossy(&banner).trim().to_owned();
+    // A banner comes with authentication, after key exchange; anything on stderr before that
+    // is a proxy command's complaint.
+    let complaint = (!report.kex_done && !stderr.is_empty()).then_some(stderr.clone());
+    if report.kex_done && !stderr.is_empty() {
+        lock(facts).banner = Some(stderr);
     }
     match status {
         Ok(status) if status.success() => {
             known.learn(addr, host_keys);
             Ok(Session::new_native_mux(dir))
         }
-        Ok(_) => Err(report.failure(addr, host_keys)),
+        Ok(_) => Err(match complaint {
+            Some(complaint) => report.failure(addr, host_keys).with_detail(&complaint),
+            None => report.failure(addr, host_keys),
+        }),
         Err(e) => Err(io_error("waiting for ssh", e)),
     }
+}
+
+/// Waits for the login process to exit (once the master is authenticated and detached, or on
+/// failure) and collects its standard error, which holds the banner. A proxy command (a
+/// ProxyJump's ssh) keeps stderr open for the whole connection, so the end of the stream is not
+/// awaited: what the process wrote before it exited is in the pipe already.
+async fn login_output(
+    child: &mut tokio::process::Child,
+    stderr: Option<tokio::process::ChildStderr>,
+) -> (Vec<u8>, io::Result<std::process::ExitStatus>) {
+    const MOST: usize = 64 * 1024;
+    let mut banner = Vec::new();
+    let Some(mut stderr) = stderr else {
+        return (banner, child.wait().await);
+    };
+    let mut chunk = [0u8; 4096];
+    let mut open = true;
+    let status = loop {
+        tokio::select! {
+            biased;
+            read = stderr.read(&mut chunk), if open => match read {
+                Ok(0) | Err(_) => open = false,
+                Ok(n) => keep_bounded(&mut banner, &chunk[..n], MOST),
+            },
+            status = child.wait() => break status,
+        }
+    };
+    while open {
+        match timeout(Duration::from_millis(5), stderr.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => keep_bounded(&mut banner, &chunk[..n], MOST),
+            _ => open = false,
+        }
+    }
+    (banner, status)
+}
+
+fn keep_bounded(kept: &mut Vec<u8>, data: &[u8], most: usize) {
+    let room = most.saturating_sub(kept.len());
+    kept.extend_from_slice(&data[..data.len().min(room)]);
 }
 
 /// The per-host known_hosts file that maps sikprobe's host-key policy onto ssh's options, so
@@ -699,6 +738,8 @@ struct LogReport {
     server_id: Option<String>,
     host_key: Option<String>,
     kex_done: bool,
+    /// The proxy command ssh went through (ProxyJump, ProxyCommand).
+    proxy: Option<String>,
     /// The log's error lines (not debug output), in order.
     errors: Vec<String>,
 }
@@ -719,6 +760,8 @@ impl LogReport {
                     report.host_key = Some(key.to_owned());
                 } else if rest.starts_with("SSH2_MSG_NEWKEYS received") {
                     report.kex_done = true;
+                } else if let Some(command) = rest.strip_prefix("Executing proxy command: ") {
+                    report.proxy = Some(command.trim_start_matches("exec ").to_owned());
                 }
             } else if !line.starts_with("debug") && !line.is_empty() {
                 report.errors.push(line.to_owned());
@@ -753,6 +796,12 @@ impl LogReport {
             ConnectError::HostKeyRejected(format!(
                 "host key unknown: {} has no key for {addr}",
                 file.unwrap_or_default()
+            ))
+        } else if let (Some(proxy), None) = (&self.proxy, &self.server_id) {
+            // The proxy's own complaint went to /dev/null (ssh silences it under
+            // ControlPersist): the jump host or the target behind it is out of reach.
+            ConnectError::Unreachable(format!(
+                "through the proxy command '{proxy}', no SSH server answered: {said}"
             ))
         } else if has("Connection refused") {
             ConnectError::Refused

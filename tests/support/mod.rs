@@ -10,7 +10,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use sikscan::record::Record;
+use sikscan::record::{Record, Status};
 
 pub const SIKSIM: &str = env!("CARGO_BIN_EXE_siksim");
 pub const SIKPROBE: &str = env!("CARGO_BIN_EXE_sikprobe");
@@ -218,5 +218,56 @@ impl Drop for Sshd {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
         }
         let _ = self.child.wait();
+    }
+}
+
+/// Asserts that sikprobe's records of a fleet say what `siksim --describe` says of each device
+/// (status; identity fields, except where key exchange failed; name, user, type and prompt of
+/// the radios that logged in; banner), one record per described device.
+pub fn assert_matches_ground_truth(records: &[Record], truth: &[serde_json::Value], port: u16) {
+    let text = |value: &serde_json::Value, key: &str| value[key].as_str().map(str::to_owned);
+    let got: std::collections::HashMap<std::net::IpAddr, &Record> =
+        records.iter().filter_map(|r| Some((r.ip?, r))).collect();
+    for device in truth {
+        let ip: std::net::IpAddr = text(device, "ip")
+            .and_then(|s| s.parse().ok())
+            .expect("an ip");
+        let persona = text(device, "persona").unwrap_or_default();
+        let record = got
+            .get(&ip)
+            .unwrap_or_else(|| panic!("{ip} ({persona}) has a record"));
+        let expected: Status = text(device, "status")
+            .and_then(|s| s.parse().ok())
+            .expect("a status");
+        assert_eq!(
+            record.status, expected,
+            "{ip} ({persona}): {:?}",
+            record.error
+        );
+        assert_eq!(record.port, Some(port));
+        if expected == Status::HandshakeFailed {
+            continue;
+        }
+        let same = |field: &str, got: &Option<String>| {
+            assert_eq!(*got, text(device, field), "{ip} ({persona}) {field}");
+        };
+        same("model", &record.model);
+        same("sw", &record.sw);
+        same("sn", &record.sn);
+        if record.status == Status::Ok {
+            same("name", &record.name);
+            same("user", &record.user);
+            assert_eq!(
+                record.radio_type.map(|t| t.as_str().to_owned()),
+                text(device, "radio_type"),
+                "{ip} radio_type"
+            );
+            assert_eq!(
+                record.prompt.as_deref(),
+                text(device, "prompt").as_deref().map(str::trim_end),
+                "{ip} prompt"
+            );
+        }
+        assert_eq!(record.banner, text(device, "banner"), "{ip} banner");
     }
 }
