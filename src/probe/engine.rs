@@ -96,10 +96,11 @@ pub struct Outcome {
     pub stdout_closed: bool,
 }
 
-/// One input line with its position.
+/// One input line with its position: the line, or what it holds (lossily decoded, cut at the
+/// line limit) and why it cannot be one.
 struct Job {
     seq: u64,
-    line: Result<String, String>,
+    line: Result<String, (String, String)>,
 }
 
 /// A finished position and its records: none (a skipped host), one, or a TG DN and its
@@ -181,8 +182,8 @@ pub async fn run(
             permit.forget();
         }
         let (addr, raw) = match job.line {
-            Err(reason) => {
-                send(&record_tx, (job.seq, vec![invalid(None, reason)])).await;
+            Err((text, reason)) => {
+                send(&record_tx, (job.seq, vec![invalid(Some(text), reason)])).await;
                 continue;
             }
             Ok(line) => match parse_line(&line, options.default_port) {
@@ -216,8 +217,12 @@ pub async fn run(
         let record_tx = record_tx.clone();
         hosts.spawn(async move {
             let records = probe(addr, raw, &context).await;
-            drop(slot);
+            // The slot is held until the writer has taken the records: behind a slow stdout
+            // the queue fills, hosts wait here, and no new host starts, so the records held
+            // stay bounded by -j (giving the slot back first let the scan run on and pile up
+            // every record in memory).
             send(&record_tx, (job.seq, records)).await;
+            drop(slot);
         });
         // Finished tasks are reaped as we go, so the set holds only the running ones.
         while hosts.try_join_next().is_some() {}
@@ -293,15 +298,21 @@ fn read_input(input: Box<dyn BufRead + Send>, jobs: mpsc::Sender<Job>) -> std::i
             continue;
         }
         let text = String::from_utf8_lossy(line.bytes).into_owned();
+        // A bad line's record keeps what it held ('input'), so the user can find and fix it.
         let job = if line.truncated {
             Job {
                 seq,
-                line: Err(format!("input line longer than {MAX_INPUT_LINE} bytes")),
+                line: Err((
+                    text,
+                    format!(
+                        "input line longer than {MAX_INPUT_LINE} bytes (its start is in 'input')"
+                    ),
+                )),
             }
         } else if std::str::from_utf8(line.bytes).is_err() {
             Job {
                 seq,
-                line: Err("input line is not UTF-8 text".to_owned()),
+                line: Err((text, "input line is not UTF-8 text".to_owned())),
             }
         } else {
             Job {
