@@ -13,6 +13,10 @@ use sikscan::sim::persona::Persona;
 use sikscan::sim::server::{FD_HEADROOM, Server};
 use sikscan::sim::workers;
 
+/// The largest fleet served. An idle /16 takes about 100 MB in 6 processes, so a /12 is about
+/// 1.6 GB; a slip such as 127.0.0.0/8 (16.7 million sockets) is refused before binding anything.
+const MAX_SERVED: usize = 1 << 20;
+
 const LONG_ABOUT: &str = "\
 Serve a simulated fleet of Siklu radios (EtherHaul, classic MultiHaul BU/TU, MultiHaul TG) and
 failure cases over real SSH on loopback, for demos, tests and benchmarks of sikprobe and of
@@ -222,6 +226,13 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         return Ok(Exit::Success);
     }
 
+    if fleet.len() > MAX_SERVED {
+        anyhow::bail!(
+            "refusing to serve {} addresses: each needs its own listening socket, and more than \
+             {MAX_SERVED} (a /12) would exhaust the machine; serve a smaller range",
+            fleet.len()
+        );
+    }
     let limit = pipe::raise_open_files_limit(fleet.len() as u64 + FD_HEADROOM);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(serve(fleet, limit, telnet_port, &args))

@@ -233,9 +233,21 @@ impl Fleet {
     /// Reads a fleet file; `.json` files are JSON, anything else TOML.
     pub fn load(path: &Path) -> Result<Fleet, FleetError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read {
+        let read_error = |source| FleetError::Read {
             path: name.clone(),
             source,
+        };
+        let bytes = std::fs::read(path).map_err(read_error)?;
+        // Say where the first bad byte is: a fleet file is edited by hand.
+        let text = String::from_utf8(bytes).map_err(|err| {
+            let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column =
+                valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+            read_error(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("line {line}, column {column}: not UTF-8 text"),
+            ))
         })?;
         let json = path
             .extension()
