@@ -309,3 +309,168 @@ impl Reader {
         }
     }
 }
+
+#[cfg(test)]
+mod props {
+    use std::net::IpAddr;
+    use std::sync::mpsc;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Hands the bytes out in the given read sizes, as a pipe does.
+    struct Chunked {
+        data: Vec<u8>,
+        pos: usize,
+        sizes: Vec<usize>,
+        reads: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let size = self.sizes.get(self.reads).copied().unwrap_or(usize::MAX);
+            self.reads += 1;
+            let n = size.max(1).min(buf.len()).min(self.data.len() - self.pos);
+            buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+            self.pos += n;
+            Ok(n)
+        }
+    }
+
+    /// Runs the reader thread's loop over `data`; returns its entries and rejects in order.
+    fn read_all(
+        data: Vec<u8>,
+        sizes: Vec<usize>,
+        parse_records: bool,
+    ) -> (Vec<Entry>, Vec<Reject>) {
+        let (tx, rx) = mpsc::sync_channel(4);
+        let input = Box::new(Chunked {
+            data,
+            pos: 0,
+            sizes,
+            reads: 0,
+        });
+        let config = InputConfig {
+            by: Some("status".into()),
+            parse_records,
+            tee: false,
+        };
+        let reader = std::thread::spawn(move || {
+            let end = Reader::new(config).run(input, &tx);
+            let _ = tx.send(Msg::End(end));
+        });
+        let (mut entries, mut rejects) = (Vec::new(), Vec::new());
+        for msg in rx {
+            match msg {
+                Msg::Items(items) => {
+                    for item in items {
+                        match item {
+                            Item::Entry(entry) => entries.push(entry),
+                            Item::Reject(reject) => rejects.push(reject),
+                            Item::Name(..) => {}
+                        }
+                    }
+                }
+                Msg::End(end) => {
+                    assert!(matches!(end, InputEnd::Eof), "{end:?}");
+                    break;
+                }
+                Msg::Wake => {}
+            }
+        }
+        reader.join().expect("the reader does not panic");
+        (entries, rejects)
+    }
+
+    /// The lines of `data` as batchsave numbers them (a last line may lack its newline),
+    /// without their CR.
+    fn lines(data: &[u8]) -> Vec<&[u8]> {
+        let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+        if lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+            .into_iter()
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .collect()
+    }
+
+    fn record() -> impl Strategy<Value = Record> {
+        (
+            proptest::option::of(any::<IpAddr>()),
+            proptest::option::of(any::<u16>()),
+            proptest::sample::select(Status::ALL.to_vec()),
+            proptest::option::of(any::<String>()),
+            proptest::option::of("[ -~]{0,20}"),
+            proptest::option::of(any::<u64>()),
+        )
+            .prop_map(|(ip, port, status, error, name, elapsed_ms)| {
+                let mut record = Record::new(ip, port, status);
+                record.error = error;
+                record.name = name;
+                record.elapsed_ms = elapsed_ms;
+                record
+            })
+    }
+
+    proptest! {
+        /// Whatever the bytes and however they arrive, every non-blank line becomes exactly one
+        /// record or one reject, numbered by its line, holding its bytes; nothing panics.
+        #[test]
+        fn any_bytes_give_one_entry_or_reject_per_line(
+            data in proptest::collection::vec(
+                prop_oneof![any::<u8>(), Just(b'\n'), Just(b'{'), Just(b'"'), Just(b'\r')],
+                0..2048,
+            ),
+            sizes in proptest::collection::vec(1usize..300, 0..20),
+        ) {
+            let (entries, rejects) = read_all(data.clone(), sizes, true);
+            let mut got: Vec<(u64, Vec<u8>)> = entries.iter().map(|e| (e.line, e.raw.clone())).collect();
+            got.extend(rejects.iter().map(|r| (r.line, r.text.clone())));
+            got.sort();
+            let expected: Vec<(u64, Vec<u8>)> = lines(&data)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, line)| !line.iter().all(u8::is_ascii_whitespace))
+                .map(|(i, line)| (i as u64 + 1, line.to_vec()))
+                .collect();
+            prop_assert_eq!(got, expected);
+            for reject in &rejects {
+                prop_assert!(!reject.reason.is_empty() && !reject.truncated);
+            }
+        }
+
+        /// sikprobe records, with CRLF line ends and blank lines anywhere, come out as they
+        /// went in: the raw line, its status and `--by` value, and the same record.
+        #[test]
+        fn records_round_trip(
+            records in proptest::collection::vec((record(), any::<bool>(), any::<bool>()), 0..20),
+            sizes in proptest::collection::vec(1usize..300, 0..20),
+        ) {
+            let mut data = Vec::new();
+            let mut json = Vec::new();
+            for (record, crlf, blank) in &records {
+                if *blank {
+                    data.extend_from_slice(b" \t\r\n");
+                }
+                let line = serde_json::to_vec(record).expect("a record serialises");
+                data.extend_from_slice(&line);
+                data.extend_from_slice(if *crlf { b"\r\n" } else { b"\n" });
+                json.push(line);
+            }
+            let (entries, rejects) = read_all(data, sizes, true);
+            prop_assert!(rejects.is_empty(), "{rejects:?}");
+            prop_assert_eq!(entries.len(), records.len());
+            for (entry, ((record, _, _), line)) in entries.iter().zip(records.iter().zip(&json)) {
+                prop_assert_eq!(&entry.raw, line);
+                prop_assert_eq!(entry.status, Some(record.status));
+                prop_assert_eq!(entry.by.as_deref(), Some(record.status.as_str()));
+                match &entry.record {
+                    Some(Ok(read)) => prop_assert_eq!(read.as_ref(), record),
+                    other => prop_assert!(false, "not read back: {other:?}"),
+                }
+            }
+        }
+    }
+}

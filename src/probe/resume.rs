@@ -154,6 +154,7 @@ fn collect_ndjson(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::Record;
 
     #[test]
     fn only_final_statuses_count_as_done() {
@@ -176,5 +177,69 @@ mod tests {
             "a client node's record is not its DN's"
         );
         assert_eq!(set.unreadable_lines, 1);
+    }
+
+    fn finished() -> impl proptest::strategy::Strategy<Value = (IpAddr, Option<u16>, Status, bool)>
+    {
+        use proptest::prelude::*;
+        (
+            // Few addresses, so that hosts repeat with different statuses.
+            (0u8..8).prop_map(|n| IpAddr::from([10, 0, 0, n])),
+            proptest::option::of(prop_oneof![Just(22u16), Just(2222)]),
+            proptest::sample::select(Status::ALL.to_vec()),
+            any::<bool>(),
+        )
+    }
+
+    proptest::proptest! {
+        /// Arbitrary bytes never fail or panic the reader; each line counts at most once.
+        #[test]
+        fn any_bytes_are_read_or_counted_unreadable(
+            data in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::arbitrary::any::<u8>(),
+                    proptest::strategy::Just(b'\n'),
+                    proptest::strategy::Just(b'{'),
+                ],
+                0..2048,
+            ),
+        ) {
+            let mut set = DoneSet::default();
+            set.read(&data[..], &FINAL_BY_DEFAULT, 22).expect("reading a slice cannot fail");
+            let lines = data.split(|&b| b == b'\n').count() as u64;
+            proptest::prop_assert!(set.unreadable_lines <= lines);
+            proptest::prop_assert!(set.len() as u64 <= lines);
+        }
+
+        /// Records written as sikprobe writes them, mixed with lines that are not records,
+        /// give exactly the hosts with a final status (client nodes aside), and count the rest
+        /// as unreadable.
+        #[test]
+        fn done_hosts_round_trip(
+            records in proptest::collection::vec((finished(), 0u8..3), 0..40),
+        ) {
+            let mut text = String::new();
+            let mut expected = HashSet::new();
+            let mut garbage = 0;
+            for ((ip, port, status, cn), extra) in &records {
+                let mut record = Record::new(Some(*ip), *port, *status);
+                if *cn {
+                    record.route = Some(format!("{ip}: dn -> cn1"));
+                }
+                text.push_str(&serde_json::to_string(&record).expect("serialises"));
+                text.push_str(if *extra == 1 { "\r\n" } else { "\n" });
+                if *extra == 2 {
+                    text.push_str("not a record\n\n");
+                    garbage += 1;
+                }
+                if FINAL_BY_DEFAULT.contains(status) && !cn {
+                    expected.insert(SocketAddr::new(*ip, port.unwrap_or(22)));
+                }
+            }
+            let mut set = DoneSet::default();
+            set.read(text.as_bytes(), &FINAL_BY_DEFAULT, 22).expect("reads");
+            proptest::prop_assert_eq!(&set.done, &expected);
+            proptest::prop_assert_eq!(set.unreadable_lines, garbage);
+        }
     }
 }
