@@ -31,7 +31,7 @@ last=$("$bin/ipgen" 127.93.0.0/16 --limit "$FLEET" | tail -n 1)
 "$bin/siksim" --port "$PORT" -q --persona eh "127.93.0.1-$last" 2> "$tmp/siksim.err" &
 sim_pid=$!
 for _ in $(seq 600); do
-    grep -q ': ready: ' "$tmp/siksim.err" && break
+    grep -qs ': ready: ' "$tmp/siksim.err" && break
     sleep 0.1
 done
 grep -q ': ready: ' "$tmp/siksim.err" || { cat "$tmp/siksim.err" >&2; exit 1; }

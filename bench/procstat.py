@@ -23,8 +23,8 @@ PR_SET_CHILD_SUBREAPER = 36
 
 
 def descendants(root):
-    """Pids of every process whose ancestry leads to root (root excluded)."""
-    parent = {}
+    """(pid, parent pid, state) of every process whose ancestry leads to root."""
+    parent, state = {}, {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -32,6 +32,7 @@ def descendants(root):
             with open(f"/proc/{name}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
             parent[int(name)] = int(fields[1])
+            state[int(name)] = fields[0]
         except (OSError, IndexError, ValueError):
             continue
     found = []
@@ -40,7 +41,7 @@ def descendants(root):
         while walk in parent and walk != root and walk > 1:
             walk = parent[walk]
         if walk == root and pid != root:
-            found.append(pid)
+            found.append((pid, parent[pid], state[pid]))
     return found
 
 
@@ -65,17 +66,29 @@ def main():
     peak = {"procs": 0, "rss": 0}
     done = threading.Event()
 
+    main_child = {}
+
     def sample():
         while not done.is_set():
-            pids = descendants(me)
-            peak["procs"] = max(peak["procs"], len(pids))
-            peak["rss"] = max(peak["rss"], sum(rss_kb(pid) for pid in pids))
+            live = []
+            for pid, ppid, state in descendants(me):
+                if state != "Z":
+                    live.append(pid)
+                elif ppid == me and pid != main_child.get("pid"):
+                    # An exited daemon handed to us: reap it, which adds its CPU to ours.
+                    try:
+                        os.waitpid(pid, os.WNOHANG)
+                    except ChildProcessError:
+                        pass
+            peak["procs"] = max(peak["procs"], len(live))
+            peak["rss"] = max(peak["rss"], sum(rss_kb(pid) for pid in live))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
     started = time.monotonic()
-    sampler.start()
     child = subprocess.Popen(["sh", "-c", sys.argv[1]])
+    main_child["pid"] = child.pid
+    sampler.start()
     status = child.wait()
     # Orphaned daemons (ssh masters) are ours to reap; wait until none is left.
     while True:
