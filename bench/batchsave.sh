@@ -12,6 +12,7 @@
 #   batchsave -n 100000                                              (fewer, larger batches)
 # Target: batchsave >= 5x faster than jq. Peak RSS shows that memory follows the batch size, not
 # the input size. No networking happens here.
+# With BENCH_SUMMARY=FILE, also appends machine-readable result lines to FILE (bench/all.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records=${1:-1000000}
@@ -71,6 +72,11 @@ read -r bs_s bs_rss < <(best_of "$batchsave" -q -f "$tmp/input.ndjson" "$tmp/out
 batches=$(ls "$tmp/out/bs" | grep -c '^batch-.*\.csv$')
 read -r big_s big_rss < <(best_of "$batchsave" -q -n 100000 -f "$tmp/input.ndjson" "$tmp/out/bs")
 
+# summary BENCH CASE SUBJECT VALUE BASELINE BASELINE_VALUE UNIT lower|higher: one tab-separated
+# line for bench/all.sh's table, appended to $BENCH_SUMMARY when it is set.
+summary() {
+    if [ -n "${BENCH_SUMMARY:-}" ]; then printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_SUMMARY"; fi
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) b = 0.005; printf "%.1f", a / b }'; }
 rate() { awk -v n="$records" -v s="$1" 'BEGIN{ if (s == 0) s = 0.005; printf "%.0f", n / s }'; }
 echo "input: $records records, $size_mb MB; best of $runs runs"
@@ -79,3 +85,5 @@ printf '%-40s %8s %12s %7s KB %s\n' "cat input > /dev/null (floor)" "$cat_s" "$(
 printf '%-40s %8s %12s %7s KB %s\n' "jq -r '[17 fields] | @csv'" "$jq_s" "$(rate "$jq_s")" "$jq_rss" "$(ratio "$jq_s" "$cat_s")x floor"
 printf '%-40s %8s %12s %7s KB %s\n' "batchsave (-n 1000: $batches batches)" "$bs_s" "$(rate "$bs_s")" "$bs_rss" "$(ratio "$bs_s" "$cat_s")x floor, jq/batchsave = $(ratio "$jq_s" "$bs_s")x"
 printf '%-40s %8s %12s %7s KB %s\n' "batchsave -n 100000" "$big_s" "$(rate "$big_s")" "$big_rss" "$(ratio "$big_s" "$cat_s")x floor, jq/batchsave = $(ratio "$jq_s" "$big_s")x"
+summary batchsave "$records records to CSV + NDJSON, -n 1000, fsynced" "batchsave" "$bs_s" "jq @csv (one CSV)" "$jq_s" s lower
+summary batchsave "$records records to CSV + NDJSON, -n 100000, fsynced" "batchsave -n 100000" "$big_s" "jq @csv (one CSV)" "$jq_s" s lower

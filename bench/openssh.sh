@@ -9,6 +9,7 @@
 # client CPU is sikprobe plus every ssh and askpass process it started; peak processes and the
 # RSS sum are sampled from /proc every 50 ms. Prints hosts/s, CPU per host, peak processes and
 # RSS for each transport, and OpenSSH's figures as ratios to native's.
+# With BENCH_SUMMARY=FILE, also appends a machine-readable result line to FILE (bench/all.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLEET=${OPENSSH_FLEET:-1000}
@@ -31,7 +32,7 @@ last=$("$bin/ipgen" 127.93.0.0/16 --limit "$FLEET" | tail -n 1)
 "$bin/siksim" --port "$PORT" -q --persona eh "127.93.0.1-$last" 2> "$tmp/siksim.err" &
 sim_pid=$!
 for _ in $(seq 600); do
-    grep -qs ': ready: ' "$tmp/siksim.err" && break
+    grep -q ': ready: ' "$tmp/siksim.err" && break
     sleep 0.1
 done
 grep -q ': ready: ' "$tmp/siksim.err" || { cat "$tmp/siksim.err" >&2; exit 1; }
@@ -52,3 +53,7 @@ for transport in native openssh; do
 done
 awk -v wn="${wall[native]}" -v wo="${wall[openssh]}" -v cn="${cpu[native]}" -v co="${cpu[openssh]}" \
     'BEGIN { printf "openssh / native: wall %.1fx, CPU per host %.1fx\n", wo / wn, co / cn }'
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+    printf 'sikprobe\tzero latency, %s hosts, -j %s: transports\tsikprobe --transport native\t%s\tsikprobe --transport openssh\t%s\ts\tlower\n' \
+        "$FLEET" "$JOBS" "${wall[native]}" "${wall[openssh]}" >> "$BENCH_SUMMARY"
+fi

@@ -15,6 +15,8 @@
 #    handshake timeout, bound the wall time).
 # Prints wall time, hosts/s, client CPU per host (user+sys, children included) and peak RSS,
 # and each baseline's wall time as a ratio to sikprobe's.
+# With BENCH_SUMMARY=FILE, also appends machine-readable result lines to FILE (bench/all.sh):
+# every baseline against its scenario's sikprobe row, and sikprobe rows without a baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ZERO_FLEET=${ZERO_FLEET:-10000}
@@ -157,3 +159,27 @@ awk -F'|' '
             printf "%-10s %-32s %6d %8.2f %8.0f %11.2f %9.1f %9s  %s\n", f[1], f[2], f[3], f[4], f[3] / f[4], cpu, f[7] / 1024, ratio, f[8]
         }
     }' "$tmp/results"
+
+# The same results for bench/all.sh (tab-separated, see summary() in bench/ipgen.sh).
+if [ -n "${BENCH_SUMMARY:-}" ]; then
+    awk -F'|' '
+        BEGIN {
+            name["zero"] = "zero latency"; name["wan"] = "WAN (1 s login, 200 ms/response)"
+            name["wan-show"] = "WAN, -a show"; name["zero-show"] = "zero latency, -a show"
+            name["check"] = "demo fleet, --check ssh,telnet"
+        }
+        { rows[NR] = $0 }
+        $2 ~ /^sikprobe/ && !($1 in base) { base[$1] = $4; label[$1] = $2 }
+        $2 ~ /^sikprobe -a [a-z-]+ -j (200|2000)$/ { base[$1] = $4; label[$1] = $2 }
+        $2 !~ /^sikprobe/ { compared[$1] = 1 }
+        END {
+            for (i = 1; i <= NR; i++) {
+                split(rows[i], f, "|")
+                what = (f[1] in name ? name[f[1]] : f[1]) ", " f[3] " hosts"
+                if (f[2] !~ /^sikprobe/)
+                    printf "sikprobe\t%s\t%s\t%s\t%s\t%s\ts\tlower\n", what, label[f[1]], base[f[1]], f[2], f[4]
+                else if (f[2] != label[f[1]] || !(f[1] in compared))
+                    printf "sikprobe\t%s\t%s\t%s\t-\t-\ts\tlower\n", what, f[2], f[4]
+            }
+        }' "$tmp/results" >> "$BENCH_SUMMARY"
+fi

@@ -11,6 +11,7 @@
 # crowd the two cores the way a thousand ssh processes would). Server CPU comes from
 # /proc/PID/stat (utime + stime) before and after each phase.
 # usage: bench/siksim.sh [LOGINS] [CONCURRENCY] [HELD]     defaults: 2000 100 1000
+# With BENCH_SUMMARY=FILE, also appends machine-readable result lines to FILE (bench/all.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 logins=${1:-2000}
@@ -47,6 +48,11 @@ rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 # The RSS of siksim and its worker processes (a fleet too big for one process's file limit).
 tree_rss_kb() { echo $(( $(rss_kb "$1") + $(ps --ppid "$1" -o rss= | awk '{ s += $1 } END { print s + 0 }') )); }
 hz=$(getconf CLK_TCK)
+# summary BENCH CASE SUBJECT VALUE BASELINE BASELINE_VALUE UNIT lower|higher: one tab-separated
+# line for bench/all.sh's table, appended to $BENCH_SUMMARY when it is set.
+summary() {
+    if [ -n "${BENCH_SUMMARY:-}" ]; then printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$BENCH_SUMMARY"; fi
+}
 
 cat > "$work/client.py" <<'EOF'
 import asyncio, sys, time, asyncssh
@@ -116,9 +122,11 @@ start_fleet 127.201.0.0/20 --persona eh
 before=$(cpu_ticks "$pid")
 read -r ok wall < <(client rounds 127.201.0.1 "$logins" "$concurrency" "$port")
 after=$(cpu_ticks "$pid")
-awk -v t=$((after - before)) -v hz="$hz" -v n="$ok" -v w="$wall" 'BEGIN {
+cpu_ms=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$ok" 'BEGIN { printf "%.3f", t * 1000 / hz / (n > 0 ? n : 1) }')
+awk -v n="$ok" -v w="$wall" -v c="$cpu_ms" 'BEGIN {
     printf "login + show system: %d ok in %.2f s (%.0f/s); server CPU %.3f ms per round trip (target <= 1 ms)\n",
-        n, w, n / w, t * 1000 / hz / n }'
+        n, w, n / w, c }'
+summary siksim "server CPU per login + show system ($ok logins)" "siksim" "$cpu_ms" "target" 1 ms lower
 
 # 2. Sessions held at once (logged in, PTY shell open, idle).
 rss_before=$(rss_kb "$pid")
@@ -130,6 +138,7 @@ for _ in $(seq 600); do [ -s "$work/held.out" ] && break; sleep 0.1; done
 read -r count wall < "$work/held.out"
 rss_held=$(rss_kb "$pid")
 echo "sessions held: $count of $held after $wall s (target >= 1000); server RSS $((rss_held / 1024)) MB ($(( (rss_held - rss_before) / (count > 0 ? count : 1) )) KB per session)"
+summary siksim "concurrent sessions held ($((rss_held / 1024)) MB)" "siksim" "$count" "target" 1000 sessions higher
 echo >&3; exec 3>&-
 wait "$client_pid" || true
 stop_fleet
@@ -139,5 +148,7 @@ started=$(date +%s.%N)
 start_fleet 127.201.0.0/16 --persona eh
 ready_s=$(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
 echo "idle /16 fleet: $(grep -o 'ready: .*' "$work/siksim.log"); ready in $ready_s s"
-echo "idle /16 fleet: RSS $(( $(tree_rss_kb "$pid") / 1024 )) MB across $(( $(ps --ppid "$pid" -o pid= | wc -l) + 1 )) processes (target < 300 MB)"
+idle_mb=$(( $(tree_rss_kb "$pid") / 1024 ))
+echo "idle /16 fleet: RSS $idle_mb MB across $(( $(ps --ppid "$pid" -o pid= | wc -l) + 1 )) processes (target < 300 MB)"
+summary siksim "idle /16 fleet (65,534 listeners), RSS" "siksim" "$idle_mb" "target" 300 MB lower
 stop_fleet
