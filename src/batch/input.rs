@@ -213,8 +213,12 @@ impl Reader {
             };
             let fresh = end;
             end += read;
-            while let Some(len) = buf[start..end].iter().position(|&b| b == b'\n') {
-                let line_end = start + len;
+            // The bytes before `fresh` were searched after the previous read and hold no line
+            // end: searching only the new ones keeps a long line arriving in small pipe reads
+            // linear, not quadratic.
+            let mut search = fresh.max(start);
+            while let Some(len) = buf[search..end].iter().position(|&b| b == b'\n') {
+                let line_end = search + len;
                 if skipping {
                     skipping = false;
                 } else {
@@ -222,6 +226,7 @@ impl Reader {
                     self.handle(&buf[start..line_end]);
                 }
                 start = line_end + 1;
+                search = start;
             }
             if skipping {
                 start = end;
