@@ -133,15 +133,17 @@ impl OpensshOptions {
     /// tokio runtime.
     pub fn new(settings: OpensshSettings) -> Result<Self, OpensshError> {
         let program = settings.program.unwrap_or_else(|| PathBuf::from("ssh"));
-        let query = |what: &str| -> Result<Vec<String>, OpensshError> {
-            let out = std::process::Command::new(&program)
-                .args(["-Q", what])
+        let run = |command: &mut std::process::Command| {
+            command
                 .stdin(Stdio::null())
                 .output()
                 .map_err(|source| OpensshError::Program {
                     program: program.display().to_string(),
                     source,
-                })?;
+                })
+        };
+        let query = |what: &str| -> Result<Vec<String>, OpensshError> {
+            let out = run(std::process::Command::new(&program).args(["-Q", what]))?;
             Ok(String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .map(str::to_owned)
@@ -157,14 +159,7 @@ impl OpensshOptions {
         for option in &settings.options {
             probe.arg("-o").arg(option);
         }
-        let effective = probe
-            .arg("sikprobe.invalid")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| OpensshError::Program {
-                program: program.display().to_string(),
-                source,
-            })?;
+        let effective = run(probe.arg("sikprobe.invalid"))?;
         if !effective.status.success() {
             return Err(OpensshError::Options {
                 program: program.display().to_string(),
