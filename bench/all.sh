@@ -85,11 +85,13 @@ awk -F'\t' '
         print "|---|---|---|---|---|---|---|"
     }
     {
+        # A zero is a run that failed (its log says why), never a result.
         ratio = "-"
         if ($5 != "-" && $6 + 0 > 0 && $4 + 0 > 0)
             ratio = sprintf("%.1fx", $8 == "higher" ? $4 / $6 : $6 / $4)
-        base = $5 == "-" ? "-" : num($6, $7)
-        printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, num($4, $7), $5, base, ratio
+        value = $4 + 0 > 0 ? num($4, $7) : "failed"
+        base = $5 == "-" ? "-" : $6 + 0 > 0 ? num($6, $7) : "failed"
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, value, $5, base, ratio
     }' "$BENCH_SUMMARY"
 for note in "${notes[@]}"; do echo; echo "$note"; done
 echo

@@ -17,7 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=(ipgen sikprobe batchsave siksim)
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2; }
+# usage [STATUS]: the header above, on stdout for --help (0), else on stderr (2).
+usage() {
+    if [ "${1:-2}" = 0 ]; then sed -n '2,16s/^# \{0,1\}//p' "$0"; exit 0; fi
+    sed -n '2,16s/^# \{0,1\}//p' "$0" >&2
+    exit "${1:-2}"
+}
 
 from="" docs_only=false prefix=""
 while [ $# -gt 0 ]; do
@@ -25,7 +30,7 @@ while [ $# -gt 0 ]; do
         --from) [ $# -ge 2 ] || usage; from=$2; shift 2 ;;
         --from=*) from=${1#--from=}; shift ;;
         --docs-only) docs_only=true; shift ;;
-        -h|--help) usage ;;
+        -h|--help) usage 0 ;;
         -*) echo "install.sh: unknown option '$1'" >&2; usage ;;
         *) [ -z "$prefix" ] || usage; prefix=$1; shift ;;
     esac

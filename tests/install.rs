@@ -136,6 +136,17 @@ fn docs_only_installs_no_binaries() {
 }
 
 #[test]
+fn help_goes_to_stdout_and_exits_0() {
+    let out = install(&["--help"]);
+    assert!(out.status.success(), "install.sh --help exits 0");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("scripts/install.sh [--from DIR | --docs-only] [PREFIX]"),
+        "{text}"
+    );
+}
+
+#[test]
 fn usage_errors_exit_2_and_install_nothing() {
     let prefix = tempfile::tempdir().expect("temp dir");
     let target = prefix.path().join("p");
