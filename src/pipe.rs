@@ -46,7 +46,7 @@ Exit status:
   0    success
   1    some input was rejected or some work failed where a flag asked for strictness
   2    usage error, invalid input, or a fatal error (nothing is written to stdout for invalid input)
-  130  interrupted (SIGINT/SIGTERM); everything finished before it was written
+  130  interrupted (SIGINT/SIGTERM); everything finished before it was written.
 A closed standard output (for example '| head') is a clean stop with status 0.";
 
 static PROGRAM: OnceLock<&'static str> = OnceLock::new();

@@ -444,6 +444,12 @@ fn run(args: Args) -> anyhow::Result<Exit> {
                 String::new()
             }
         ));
+        for path in &done.missing {
+            pipe::note(format!(
+                "--skip-done: {} does not exist yet, so nothing there is done",
+                path.display()
+            ));
+        }
     }
 
     let wanted_files = args.concurrency as u64 + 64;

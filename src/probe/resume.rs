@@ -30,11 +30,14 @@ pub struct DoneSet {
     pub unreadable_lines: u64,
     /// Files read.
     pub files: usize,
+    /// Paths that do not exist: nothing was done there yet (a first run of the resume
+    /// command, whose output directory batchsave has not made yet).
+    pub missing: Vec<PathBuf>,
 }
 
 /// A `--skip-done` path that cannot be read.
 #[derive(Debug, thiserror::Error)]
-#[error("--skip-done {path}: {source}")]
+#[error("--skip-done {path}")]
 pub struct ResumeError {
     path: String,
     #[source]
@@ -61,6 +64,11 @@ impl DoneSet {
     ) -> Result<Self, ResumeError> {
         let mut set = DoneSet::default();
         for path in paths {
+            if matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+            {
+                set.missing.push(path.clone());
+                continue;
+            }
             let mut files = Vec::new();
             collect_ndjson(path, &mut files).map_err(|source| ResumeError {
                 path: path.display().to_string(),
@@ -155,6 +163,24 @@ fn collect_ndjson(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::record::Record;
+
+    #[test]
+    fn a_path_not_made_yet_is_nothing_done_and_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("out");
+        let set = DoneSet::load(std::slice::from_ref(&missing), &FINAL_BY_DEFAULT, 22)
+            .expect("a missing path is not an error");
+        assert_eq!(set.len(), 0);
+        assert_eq!(set.missing, vec![missing]);
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "").expect("written");
+        let unreadable = DoneSet::load(&[file.join("x")], &FINAL_BY_DEFAULT, 22)
+            .expect_err("a path under a file is an error");
+        assert!(
+            unreadable.to_string().ends_with("not-a-dir/x"),
+            "{unreadable}"
+        );
+    }
 
     #[test]
     fn only_final_statuses_count_as_done() {
