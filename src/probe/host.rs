@@ -186,24 +186,26 @@ pub async fn probe(addr: SocketAddr, input: Option<String>, context: &ProbeConte
         current: 0,
         phase: Phase::Connecting,
     };
+    // Each way of reaching a host is boxed: a future is as large as its largest path (a check
+    // runs two logins at once), and every live host would pay for it; boxed, it pays for its own.
     let work_done = async {
         match context.reach {
-            Reach::Ssh(client) => scan(addr, client, context, &facts, &mut work).await,
-            Reach::Telnet => scan_telnet(addr, context, &mut work).await,
+            Reach::Ssh(client) => Box::pin(scan(addr, client, context, &facts, &mut work)).await,
+            Reach::Telnet => Box::pin(scan_telnet(addr, context, &mut work)).await,
             Reach::Check {
                 ssh,
                 telnet,
                 telnet_port,
             } => {
                 let telnet_addr = telnet.then(|| SocketAddr::new(addr.ip(), telnet_port));
-                check(
+                Box::pin(check(
                     addr,
                     ssh,
                     telnet_addr,
                     context,
                     &facts,
                     &mut work.records[0],
-                )
+                ))
                 .await;
             }
         }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# sikprobe's peak memory and CPU at several -j, against the zero-latency fleet of
+# bench/sikprobe.sh (EtherHaul radios served by siksim, sharing the CPUs) on an unprivileged port.
+#
+#   bench/sikprobe-memory.sh [JOBS...]      default: 200 1000 5000
+#
+# Env: FLEET (10000 radios), ROUNDS (1: each address once; 3 probes the fleet three times, to
+# see whether memory climbs with churn), REPEAT (1 run per -j), PORT (2356), BIN (target dir
+# of a build to measure instead of building this tree).
+# Prints, per run: peak RSS, wall time, hosts/s, client CPU per host (user+sys), the records and
+# ok counts, and the 1-minute load average at the end of the run (the box may be shared: repeat
+# runs and compare under similar load). Targets (issue 8): RSS <= 100 MB at -j 1000 and
+# <= 400 MB at -j 5000; at -j 200 >= 1,200 hosts/s and <= 0.9 ms CPU per host.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLEET=${FLEET:-10000}
+ROUNDS=${ROUNDS:-1}
+REPEAT=${REPEAT:-1}
+PORT=${PORT:-2356}
+[ -x /usr/bin/time ] || { echo "bench: GNU time is missing: apt-get install time" >&2; exit 2; }
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --quiet --bins
+    BIN=${CARGO_TARGET_DIR:-target}/release
+fi
+[ "$#" -gt 0 ] || set -- 200 1000 5000
+tmp=$(mktemp -d)
+sim_pid=""
+cleanup() {
+    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+# -j 5000 needs 5,000 sockets here and as many in siksim.
+ulimit -n "$(ulimit -Hn)"
+
+# Its own range of 127/8 (bench/openssh.sh uses 127.93, bench/sikprobe.sh 127.90-92).
+last=$("$BIN/ipgen" 127.96.0.0/16 --limit "$FLEET" | tail -n 1)
+for _ in $(seq "$ROUNDS"); do "$BIN/ipgen" "127.96.0.1-$last"; done > "$tmp/addresses"
+hosts=$(wc -l < "$tmp/addresses")
+"$BIN/siksim" --port "$PORT" -q --persona eh "127.96.0.1-$last" 2> "$tmp/siksim.err" &
+sim_pid=$!
+for _ in $(seq 1200); do
+    grep -q ': ready: ' "$tmp/siksim.err" && break
+    kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/siksim.err" >&2; exit 1; }
+    sleep 0.1
+done
+
+echo "machine: $(nproc) cores; $hosts hosts ($FLEET radios x $ROUNDS); siksim shares the CPUs"
+for jobs in "$@"; do
+    for _ in $(seq "$REPEAT"); do
+        status=0
+        /usr/bin/time -f '%e %U %S %M' -o "$tmp/time" \
+            "$BIN/sikprobe" -p "$PORT" -j "$jobs" -q < "$tmp/addresses" > "$tmp/records" 2> "$tmp/err" \
+            || status=$?
+        if [ "$status" -ne 0 ]; then
+            echo "bench: sikprobe -j $jobs exited $status:" >&2
+            tail -n 5 "$tmp/err" >&2
+        fi
+        read -r wall user sys rss < "$tmp/time"
+        records=$(wc -l < "$tmp/records")
+        ok=$(grep -c '"status":"ok"' "$tmp/records" || true)
+        load=$(cut -d' ' -f1 /proc/loadavg)
+        awk -v j="$jobs" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$hosts" \
+            -v rec="$records" -v ok="$ok" -v load="$load" 'BEGIN {
+                printf "-j %-5d  peak RSS %6.1f MB  wall %6.2f s  %5.0f hosts/s  CPU %5.3f ms/host  records %d (ok %d)  load %s\n",
+                    j, r / 1024, w, n / w, (u + s) * 1000 / n, rec, ok, load
+            }'
+    done
+done
