@@ -16,6 +16,18 @@ where
 }
 
 #[test]
+fn russh_session_messages_are_small() {
+    // Every russh connection holds four tokio mpsc channels of these, and tokio allocates their
+    // slots 32 at a time: at 552 bytes (upstream russh 0.65.1) that was 70 KB per connection.
+    // vendor/russh boxes the large variants; this fails if the patch is lost in an upgrade.
+    assert!(
+        size_of::<russh::client::Msg>() <= 96,
+        "russh::client::Msg is {} bytes: is vendor/russh still patched in (Cargo.toml)?",
+        size_of::<russh::client::Msg>()
+    );
+}
+
+#[test]
 fn a_probe_future_is_small() {
     // Each running host is one task holding this future for its whole life; each way of
     // reaching a host (SSH, Telnet, a check) is boxed inside it, so a host pays for its own
