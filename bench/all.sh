@@ -7,7 +7,8 @@
 #   QUICK=1 bench/all.sh      smaller inputs and fleets, one run each (about 8 minutes)
 #
 # Runs bench/ipgen.sh, bench/batchsave.sh, bench/siksim.sh, bench/sikprobe.sh (as root only:
-# batchscanner connects to port 22 alone) and bench/openssh.sh (the OpenSSH transport beside
+# batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
+# per host against issue 8's targets) and bench/openssh.sh (the OpenSSH transport beside
 # the native one). Each appends tab-separated result lines to $BENCH_SUMMARY (see summary() in
 # each script); this script prints them as a Markdown table with the machine it ran on. Every benchmark's own output is kept in the directory printed at
 # the end. Exit status: 0 when every benchmark ran, 1 when one failed (the others still run).
@@ -65,6 +66,11 @@ if [ "$(id -u)" = 0 ]; then
     fi
 else
     notes+=("sikprobe: skipped (bench/sikprobe.sh needs root: batchscanner only connects to port 22)")
+fi
+if [ "$quick" = 1 ]; then
+    run sikprobe-memory env FLEET=2000 bench/sikprobe-memory.sh
+else
+    run sikprobe-memory bench/sikprobe-memory.sh
 fi
 if [ "$quick" = 1 ]; then
     run openssh env OPENSSH_FLEET=300 bench/openssh.sh

@@ -11,6 +11,8 @@
 # ok counts, and the 1-minute load average at the end of the run (the box may be shared: repeat
 # runs and compare under similar load). Targets (issue 8): RSS <= 100 MB at -j 1000 and
 # <= 400 MB at -j 5000; at -j 200 >= 1,200 hosts/s and <= 0.9 ms CPU per host.
+# With BENCH_SUMMARY=FILE, also appends each figure that has a target as a result line to FILE
+# (bench/all.sh; the format is summary() in bench/ipgen.sh), the target as the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLEET=${FLEET:-10000}
@@ -65,5 +67,17 @@ for jobs in "$@"; do
                 printf "-j %-5d  peak RSS %6.1f MB  wall %6.2f s  %5.0f hosts/s  CPU %5.3f ms/host  records %d (ok %d)  load %s\n",
                     j, r / 1024, w, n / w, (u + s) * 1000 / n, rec, ok, load
             }'
+        if [ -n "${BENCH_SUMMARY:-}" ]; then
+            awk -v j="$jobs" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$hosts" 'BEGIN {
+                what = "zero latency, " n " hosts"
+                label = "sikprobe -a scan -j " j
+                if (j == 1000 || j == 5000)
+                    printf "sikprobe\t%s: peak RSS\t%s\t%.0f\ttarget\t%d\tMB\tlower\n", what, label, r / 1024, j == 1000 ? 100 : 400
+                if (j == 200) {
+                    printf "sikprobe\t%s: throughput\t%s\t%.0f\ttarget\t1200\thosts/s\thigher\n", what, label, n / w
+                    printf "sikprobe\t%s: client CPU per host\t%s\t%.2f\ttarget\t0.9\tms\tlower\n", what, label, (u + s) * 1000 / n
+                }
+            }' >> "$BENCH_SUMMARY"
+        fi
     done
 done
