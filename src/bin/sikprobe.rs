@@ -388,18 +388,18 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             CredentialBook::load(default_login, &name, reader)?
         }
     };
-    let host_keys = match (args.host_keys, &args.known_hosts) {
+    let host_keys = Arc::new(match (args.host_keys, &args.known_hosts) {
         (HostKeyMode::Record, _) => HostKeyPolicy::Record,
         (HostKeyMode::Tofu, Some(path)) => HostKeyPolicy::Tofu(KnownHosts::load(path)?),
         (HostKeyMode::Strict, Some(path)) => HostKeyPolicy::Strict(KnownHosts::load(path)?),
         (_, None) => anyhow::bail!("--host-keys tofu and strict need --known-hosts FILE"),
-    };
+    });
     let mut native = NativeOptions::new(
         args.connect_timeout,
         args.handshake_timeout,
         args.auth_timeout,
         args.legacy_algorithms,
-        host_keys,
+        host_keys.clone(),
     );
     let client = match args.transport {
         TransportName::Native | TransportName::Telnet => SshClient::Native,
@@ -490,6 +490,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
             auth_timeout: args.auth_timeout,
             legacy_algorithms: args.legacy_algorithms,
             deadline: args.deadline,
+            host_keys,
         })?)
     } else {
         None

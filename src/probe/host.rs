@@ -256,18 +256,16 @@ async fn scan(
     let logins = context.credentials.logins_for(addr.ip());
     match (client, &context.openssh) {
         (SshClient::Openssh, Some(options)) => {
-            let opened =
-                openssh::connect(addr, &logins, options, &context.native.host_keys, facts).await;
+            let opened = openssh::connect(addr, &logins, options, facts).await;
             session(opened, context, facts, work).await;
         }
         (SshClient::Auto, Some(options)) => {
             match native::connect(addr, &logins, &context.native, facts).await {
                 Err(first) if first.worth_another_client() => {
                     work.records[0].transport = Some(Transport::Openssh);
-                    let opened =
-                        openssh::connect(addr, &logins, options, &context.native.host_keys, facts)
-                            .await
-                            .map_err(|err| err.after(&first));
+                    let opened = openssh::connect(addr, &logins, options, facts)
+                        .await
+                        .map_err(|err| err.after(&first));
                     session(opened, context, facts, work).await;
                 }
                 opened => session(opened, context, facts, work).await,

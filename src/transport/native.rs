@@ -36,7 +36,7 @@ pub struct NativeOptions {
     /// Timeout for each authentication attempt.
     pub auth_timeout: Duration,
     /// Host-key policy.
-    pub host_keys: HostKeyPolicy,
+    pub host_keys: Arc<HostKeyPolicy>,
     /// Private keys to offer before passwords.
     pub keys: Vec<Arc<PrivateKey>>,
     /// Offer the identities of the agent at `SSH_AUTH_SOCK`.
@@ -52,7 +52,7 @@ impl NativeOptions {
         handshake_timeout: Duration,
         auth_timeout: Duration,
         legacy_algorithms: bool,
-        host_keys: HostKeyPolicy,
+        host_keys: Arc<HostKeyPolicy>,
     ) -> Self {
         let mut preferred = russh::Preferred::default();
         // curve25519-sha256 before russh's first choice, the ML-KEM hybrid: it costs a third

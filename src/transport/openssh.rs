@@ -62,7 +62,7 @@ const MAX_EXEC_OUTPUT: u64 = 16 * 1024 * 1024;
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// What the user asked of the OpenSSH transport.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct OpensshSettings {
     /// The ssh program (`ssh` on PATH by default).
     pub program: Option<PathBuf>,
@@ -83,6 +83,8 @@ pub struct OpensshSettings {
     pub legacy_algorithms: bool,
     /// A master left behind by a crash exits after idling this long.
     pub deadline: Duration,
+    /// The host-key policy (shared with the native transport).
+    pub host_keys: Arc<HostKeyPolicy>,
 }
 
 /// Everything the OpenSSH transport needs for a run: the settings, the probed client, the
@@ -99,6 +101,7 @@ pub struct OpensshOptions {
     defaults: Vec<String>,
     precheck: bool,
     persist_seconds: u64,
+    host_keys: Arc<HostKeyPolicy>,
     run_dir: tempfile::TempDir,
     askpass: Askpass,
 }
@@ -236,6 +239,7 @@ impl OpensshOptions {
             defaults,
             precheck,
             persist_seconds: settings.deadline.as_secs().max(1) + 5,
+            host_keys: settings.host_keys,
             run_dir,
             askpass,
         })
@@ -426,7 +430,6 @@ pub async fn connect(
     addr: SocketAddr,
     logins: &[Login],
     options: &OpensshOptions,
-    host_keys: &HostKeyPolicy,
     facts: &SharedFacts,
 ) -> Result<(OpensshConnection, String), ConnectError> {
     if options.precheck {
@@ -434,7 +437,7 @@ pub async fn connect(
     }
     let mut last = None;
     for login in logins {
-        match start_master(addr, login, options, host_keys, facts).await {
+        match start_master(addr, login, options, facts).await {
             Ok(session) => {
                 let connection = OpensshConnection {
                     session: Arc::new(session),
@@ -493,9 +496,9 @@ async fn start_master(
     addr: SocketAddr,
     login: &Login,
     options: &OpensshOptions,
-    host_keys: &HostKeyPolicy,
     facts: &SharedFacts,
 ) -> Result<Session, ConnectError> {
+    let host_keys = &*options.host_keys;
     let io_error = |what: &str, e: io::Error| ConnectError::Io(format!("{what}: {e}"));
     let dir = tempfile::Builder::new()
         .prefix("h")
