@@ -20,6 +20,13 @@ pub fn is_temporary(name: &str) -> bool {
     name.starts_with('.') && name.ends_with(TEMP_SUFFIX)
 }
 
+/// The name a temporary file was to be given (`.NAME.PID.batchsave-tmp` → `NAME`).
+pub fn final_name(temp: &str) -> Option<&str> {
+    let inner = temp.strip_prefix('.')?.strip_suffix(TEMP_SUFFIX)?;
+    let (name, pid) = inner.rsplit_once('.')?;
+    (!name.is_empty() && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())).then_some(name)
+}
+
 /// A file being written under a temporary name; [`AtomicFile::rename`] gives it its final
 /// name, dropping it before that removes it.
 #[derive(Debug)]

@@ -40,6 +40,12 @@ const REJECTS_SHOWN: u64 = 10;
 pub fn run(options: &Options) -> Result<Exit, BatchError> {
     let input = input::open(&options.input).map_err(BatchError::Open)?;
     let (outdir, ledger, findings) = OutDir::open(&options.outdir)?;
+    for file in &findings.completed {
+        pipe::warn(format!(
+            "renamed {file} into place: an interrupted run had made it durable but not yet \
+             renamed it (its batch's other files were in place)"
+        ));
+    }
     if !options.quiet {
         for temp in &findings.removed {
             pipe::note(format!(

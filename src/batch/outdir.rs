@@ -43,6 +43,10 @@ pub struct Ledger {
 pub struct Findings {
     /// Temporary files of an interrupted run, removed.
     pub removed: Vec<String>,
+    /// Files of a batch that an interrupted run had begun to rename into place, renamed by
+    /// this run: the batch's files were all durable before its first rename, so finishing
+    /// leaves the batch whole instead of one format holding hosts the other lacks.
+    pub completed: Vec<String>,
     /// Batches whose files exist but which the manifest does not list (the run that wrote
     /// them was killed before it updated the manifest).
     pub unlisted: Vec<u64>,
@@ -86,20 +90,39 @@ impl OutDir {
 
         let mut findings = Findings::default();
         let mut highest = 0;
+        let mut temporaries = Vec::new();
+        let mut placed = std::collections::HashSet::new();
         for entry in fs::read_dir(path).map_err(dir_error)? {
             let name = entry.map_err(dir_error)?.file_name();
             let Some(name) = name.to_str() else { continue };
             if atomic::is_temporary(name) {
-                let temp = path.join(name);
-                fs::remove_file(&temp).map_err(dir_error)?;
-                findings.removed.push(temp.display().to_string());
+                temporaries.push(name.to_owned());
             } else if let Some(batch) = batch_number(name) {
                 highest = highest.max(batch);
+                placed.insert(batch);
+            }
+        }
+        for temp in &temporaries {
+            let target = atomic::final_name(temp).filter(|name| {
+                batch_number(name).is_some_and(|batch| placed.contains(&batch))
+                    && fs::symlink_metadata(path.join(name)).is_err()
+            });
+            match target {
+                Some(name) => {
+                    fs::rename(path.join(temp), path.join(name)).map_err(dir_error)?;
+                    findings
+                        .completed
+                        .push(path.join(name).display().to_string());
+                }
+                None => {
+                    fs::remove_file(path.join(temp)).map_err(dir_error)?;
+                    findings.removed.push(path.join(temp).display().to_string());
+                }
             }
         }
         let manifest = Manifest::load(path)?;
         findings.unlisted = (manifest.last_batch() + 1..=highest).collect();
-        if !findings.removed.is_empty() {
+        if !temporaries.is_empty() {
             atomic::sync_dir(path).map_err(dir_error)?;
         }
         let next_batch = highest.max(manifest.last_batch()) + 1;
@@ -346,6 +369,34 @@ mod tests {
         assert_ne!(long_a, long_b);
         assert_eq!(batch_file_name(7, Some("TG"), "csv"), "batch-000007.TG.csv");
         assert_eq!(batch_file_name(7, None, "json"), "batch-000007.json");
+    }
+
+    #[test]
+    fn a_batch_caught_between_renames_is_finished_and_partial_ones_removed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let write = |name: &str| std::fs::write(dir.path().join(name), name).expect("written");
+        // Batch 1 was killed after its CSV was renamed; batch 2 before any rename.
+        write("batch-000001.csv");
+        write(".batch-000001.ndjson.4242.batchsave-tmp");
+        write(".batch-000002.csv.4242.batchsave-tmp");
+        write(".manifest.json.4242.batchsave-tmp");
+        let (mut outdir, _, findings) = OutDir::open(dir.path()).expect("opens");
+        let ndjson = dir.path().join("batch-000001.ndjson");
+        assert_eq!(
+            std::fs::read_to_string(&ndjson).expect("completed"),
+            ".batch-000001.ndjson.4242.batchsave-tmp"
+        );
+        assert_eq!(findings.completed, vec![ndjson.display().to_string()]);
+        assert_eq!(findings.removed.len(), 2, "{:?}", findings.removed);
+        assert!(!dir.path().join("batch-000002.csv").exists());
+        assert_eq!(findings.unlisted, vec![1]);
+        assert_eq!(outdir.allocate_batch(), 2);
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("listed")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with("batchsave-tmp"))
+            .collect();
+        assert!(left.is_empty());
     }
 
     #[test]
