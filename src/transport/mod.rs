@@ -132,6 +132,15 @@ impl ConnectError {
     }
 }
 
+/// The most output kept from one exec channel (per stream), whichever client ran it.
+pub(crate) const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// Appends what fits of `data` under `most` bytes; the rest is dropped.
+pub(crate) fn keep_bounded(kept: &mut Vec<u8>, data: &[u8], most: usize) {
+    let room = most.saturating_sub(kept.len());
+    kept.extend_from_slice(&data[..data.len().min(room)]);
+}
+
 /// Anything that runs commands on exec channels: a bare connection, or one with a shell open.
 pub trait Execute: Sync {
     /// Runs one command on its own exec channel (no PTY) and collects its output and exit

@@ -22,8 +22,8 @@ use tokio::time::timeout;
 
 use super::known_hosts::HostKeyPolicy;
 use super::{
-    ConnectError, Connection, ExecOutput, Execute, Login, SharedFacts, Shell, classify_connect,
-    describe_non_ssh, ident_line, lock,
+    ConnectError, Connection, ExecOutput, Execute, Login, MAX_EXEC_OUTPUT, SharedFacts, Shell,
+    classify_connect, describe_non_ssh, ident_line, keep_bounded, lock,
 };
 
 /// Everything the native transport needs besides the target and credentials.
@@ -254,9 +254,6 @@ pub struct NativeConnection {
     handle: Handle<Observer>,
 }
 
-/// The most output kept from one exec channel (per stream).
-const MAX_EXEC_OUTPUT: usize = 16 * 1024 * 1024;
-
 impl Connection for NativeConnection {
     type Shell = NativeShell;
 
@@ -301,10 +298,7 @@ async fn exec(handle: &Handle<Observer>, command: &str) -> Result<ExecOutput, Co
         .await
         .map_err(|e| ConnectError::Io(format!("starting '{command}': {e}")))?;
     let mut output = ExecOutput::default();
-    let keep = |buffer: &mut Vec<u8>, data: &[u8]| {
-        let room = MAX_EXEC_OUTPUT.saturating_sub(buffer.len());
-        buffer.extend_from_slice(&data[..data.len().min(room)]);
-    };
+    let keep = |buffer: &mut Vec<u8>, data: &[u8]| keep_bounded(buffer, data, MAX_EXEC_OUTPUT);
     while let Some(message) = channel.wait().await {
         match message {
             ChannelMsg::Data { data } => keep(&mut output.stdout, &data),

@@ -30,8 +30,8 @@ use tokio::time::{Instant, timeout, timeout_at};
 use super::askpass::Askpass;
 use super::known_hosts::HostKeyPolicy;
 use super::{
-    ConnectError, Connection, ExecOutput, Execute, Login, SharedFacts, Shell, classify_connect,
-    describe_non_ssh, ident_line, lock,
+    ConnectError, Connection, ExecOutput, Execute, Login, MAX_EXEC_OUTPUT, SharedFacts, Shell,
+    classify_connect, describe_non_ssh, ident_line, keep_bounded, lock,
 };
 
 /// Key exchanges put before OpenSSH's own first choice (the sntrup761 hybrid costs the client
@@ -56,8 +56,6 @@ const LEGACY: [(&str, &str, &[&str]); 4] = [
     ),
     ("MACs", "mac", &["hmac-sha1", "hmac-sha1-etm@openssh.com"]),
 ];
-/// The most output kept from one exec channel (per stream).
-const MAX_EXEC_OUTPUT: u64 = 16 * 1024 * 1024;
 /// How long a closing shell may take before the master is told to stop anyway.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
@@ -337,7 +335,7 @@ async fn read_bounded<R: AsyncRead + Unpin>(stream: Option<R>) -> Vec<u8> {
     let mut kept = Vec::new();
     if let Some(mut stream) = stream {
         let _ = (&mut stream)
-            .take(MAX_EXEC_OUTPUT)
+            .take(MAX_EXEC_OUTPUT as u64)
             .read_to_end(&mut kept)
             .await;
         // Drain the rest so the remote command is not blocked on a full pipe.
@@ -647,11 +645,6 @@ async fn login_output(
         }
     }
     (banner, status)
-}
-
-fn keep_bounded(kept: &mut Vec<u8>, data: &[u8], most: usize) {
-    let room = most.saturating_sub(kept.len());
-    kept.extend_from_slice(&data[..data.len().min(room)]);
 }
 
 /// The per-host known_hosts file that maps sikprobe's host-key policy onto ssh's options, so
