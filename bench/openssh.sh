@@ -18,24 +18,11 @@ PORT=2312
 
 cargo build --release --quiet --bins
 bin=${CARGO_TARGET_DIR:-target}/release
-tmp=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)"
+. bench/lib.sh
 
 last=$("$bin/ipgen" 127.93.0.0/16 --limit "$FLEET" | tail -n 1)
 "$bin/ipgen" "127.93.0.1-$last" > "$tmp/addresses"
-"$bin/siksim" --port "$PORT" -q --persona eh "127.93.0.1-$last" 2> "$tmp/siksim.err" &
-sim_pid=$!
-for _ in $(seq 600); do
-    grep -q ': ready: ' "$tmp/siksim.err" && break
-    sleep 0.1
-done
-grep -q ': ready: ' "$tmp/siksim.err" || { cat "$tmp/siksim.err" >&2; exit 1; }
+serve_siksim "$bin" "$PORT" --persona eh "127.93.0.1-$last"
 
 echo "bench: $FLEET radios, -j $JOBS, port $PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 printf '%-10s %8s %9s %14s %11s %13s %s\n' transport wall hosts/s "CPU/host (ms)" "peak procs" "peak RSS (MB)" statuses

@@ -25,27 +25,14 @@ if [ -z "${BIN:-}" ]; then
     BIN=${CARGO_TARGET_DIR:-target}/release
 fi
 [ "$#" -gt 0 ] || set -- 200 1000 5000
-tmp=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-# -j 5000 needs 5,000 sockets here and as many in siksim.
-ulimit -n "$(ulimit -Hn)"
+# -j 5000 needs 5,000 sockets here and as many in siksim: lib.sh raises the limit.
+. bench/lib.sh
 
 # Its own range of 127/8 (bench/openssh.sh uses 127.93, bench/sikprobe.sh 127.90-92).
 last=$("$BIN/ipgen" 127.96.0.0/16 --limit "$FLEET" | tail -n 1)
 for _ in $(seq "$ROUNDS"); do "$BIN/ipgen" "127.96.0.1-$last"; done > "$tmp/addresses"
 hosts=$(wc -l < "$tmp/addresses")
-"$BIN/siksim" --port "$PORT" -q --persona eh "127.96.0.1-$last" 2> "$tmp/siksim.err" &
-sim_pid=$!
-for _ in $(seq 1200); do
-    grep -q ': ready: ' "$tmp/siksim.err" && break
-    kill -0 "$sim_pid" 2>/dev/null || { cat "$tmp/siksim.err" >&2; exit 1; }
-    sleep 0.1
-done
+serve_siksim "$BIN" "$PORT" --persona eh "127.96.0.1-$last"
 
 echo "machine: $(nproc) cores; $hosts hosts ($FLEET radios x $ROUNDS); siksim shares the CPUs"
 for jobs in "$@"; do

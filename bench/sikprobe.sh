@@ -35,27 +35,10 @@ if [ ! -x "$venv/bin/batchscanner" ] || ! "$venv/bin/python" -c 'import netmiko'
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q batchscanner-siklu==0.1.7 netmiko
 fi
-tmp=$(mktemp -d)
-sim_pid=""
-cleanup() {
-    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)"
+. bench/lib.sh
 
 # serve ARGS...: starts siksim on port 22 and waits for its ready line.
-serve() {
-    "$bin/siksim" --port 22 -q "$@" 2> "$tmp/siksim.err" &
-    sim_pid=$!
-    for _ in $(seq 1200); do
-        grep -q ': ready: ' "$tmp/siksim.err" && return 0
-        sleep 0.1
-    done
-    echo "bench: siksim not ready" >&2
-    cat "$tmp/siksim.err" >&2
-    exit 1
-}
+serve() { serve_siksim "$bin" 22 "$@"; }
 stop() { kill "$sim_pid"; wait "$sim_pid" || true; sim_pid=""; }
 
 # timed CMD...: runs CMD under GNU time; sets wall, user, sys and rss.
