@@ -191,6 +191,82 @@ persona = \"slow\"
     );
 }
 
+#[test]
+fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
+    // Five radios hang after their prompt (live masters) and three are still logging in (ssh
+    // login processes waiting on a 30 s login), so both kinds are in flight at the signals.
+    let fleet = "\
+[[group]]
+addresses = \"127.160.6.1-127.160.6.5\"
+persona = \"hang\"
+model = \"EH-8010FX\"
+[[group]]
+addresses = \"127.160.6.6-127.160.6.8\"
+persona = \"slow\"
+login_delay = \"30s\"
+";
+    let (_fleet, _dir, _) = serve(fleet, &[]);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let mine = tmp.path().to_str().expect("UTF-8").to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sikprobe"))
+        .args(["--transport", "openssh", "-p", PORT, "-q"])
+        .args(["--command-timeout", "60s", "--auth-timeout", "60s"])
+        .args(["--deadline", "90s"])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sikprobe runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(addresses("127.160.6.1-127.160.6.8").as_bytes())
+            .expect("addresses written");
+    }
+    // All eight ssh processes (masters of the hung radios, logins of the slow ones) are up.
+    let up_by = Instant::now() + Duration::from_secs(20);
+    while processes_mentioning(&mine).len() < 8 && Instant::now() < up_by {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        processes_mentioning(&mine).len(),
+        8,
+        "every radio has its ssh"
+    );
+
+    let pid = i32::try_from(child.id()).expect("a pid");
+    let started = Instant::now();
+    for _ in 0..2 {
+        // SAFETY: kill(2) on a child we started and have not reaped yet.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let output = child.wait_with_output().expect("sikprobe exits");
+    assert_eq!(output.status.code(), Some(130));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "quit at once, not after the hosts in flight: {:?}",
+        started.elapsed()
+    );
+
+    let gone_by = Instant::now() + Duration::from_secs(3);
+    let mut leftovers = processes_mentioning(&mine);
+    while !leftovers.is_empty() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+        leftovers = processes_mentioning(&mine);
+    }
+    assert!(leftovers.is_empty(), "ssh left behind: {leftovers:?}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("the test's TMPDIR")
+        .flatten()
+        .map(|entry| entry.path())
+        .collect();
+    assert!(left.is_empty(), "the run directory is removed: {left:?}");
+}
+
 /// The command lines of live processes that mention `text`.
 fn processes_mentioning(text: &str) -> Vec<String> {
     let mut found = Vec::new();

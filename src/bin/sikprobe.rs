@@ -537,7 +537,7 @@ async fn scan(
     done: Arc<DoneSet>,
 ) -> anyhow::Result<Exit> {
     let shutdown = Arc::new(Shutdown::default());
-    watch_signals(shutdown.clone(), args.quiet)?;
+    watch_signals(shutdown.clone(), context.clone(), args.quiet)?;
     let progress = Arc::new(Progress::default());
     let display = (!args.quiet && pipe::stderr_is_terminal())
         .then(|| Display::start(progress.clone(), args.total));
@@ -634,8 +634,14 @@ fn parse_at(text: &str) -> anyhow::Result<WallClock> {
     })
 }
 
-/// First SIGINT/SIGTERM: stop dispatching and drain; a second one: exit at once.
-fn watch_signals(shutdown: Arc<Shutdown>, quiet: bool) -> anyhow::Result<()> {
+/// First SIGINT/SIGTERM: stop dispatching and drain; a second one: exit at once, taking the
+/// run's ssh processes down first (they are in process groups of their own, so the terminal's
+/// signal did not reach them).
+fn watch_signals(
+    shutdown: Arc<Shutdown>,
+    context: Arc<ProbeContext>,
+    quiet: bool,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).context("watching SIGINT")?;
     let mut terminate = signal(SignalKind::terminate()).context("watching SIGTERM")?;
@@ -653,6 +659,9 @@ fn watch_signals(shutdown: Arc<Shutdown>, quiet: bool) -> anyhow::Result<()> {
                 }
                 shutdown.request();
             } else {
+                if let Some(openssh) = &context.openssh {
+                    openssh.abandon();
+                }
                 std::process::exit(i32::from(Exit::Interrupted.code()));
             }
         }

@@ -13,13 +13,14 @@
 //! devices that echo without a terminal (siksim, radios) frame as usual, and the session does
 //! not depend on the echo (see [`crate::device::session`]).
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use openssh::Session;
@@ -102,6 +103,7 @@ pub struct OpensshOptions {
     host_keys: Arc<HostKeyPolicy>,
     run_dir: tempfile::TempDir,
     askpass: Askpass,
+    logins_in_flight: Mutex<HashSet<i32>>,
 }
 
 /// The OpenSSH transport cannot start.
@@ -240,7 +242,29 @@ impl OpensshOptions {
             host_keys: settings.host_keys,
             run_dir,
             askpass,
+            logins_in_flight: Mutex::default(),
         })
+    }
+
+    /// Stops every ssh process of the run at once, for a process that is about to exit without
+    /// draining (a second Ctrl-C): login processes are killed with their process groups (their
+    /// askpass too), each listening master is told to stop (it exits as soon as this process's
+    /// channels close), and the run directory is removed. Without it, masters would idle until
+    /// `ControlPersist` and a login finishing later could leave a master with no socket.
+    pub fn abandon(&self) {
+        let logins = std::mem::take(&mut *lock(&self.logins_in_flight));
+        for group in logins {
+            // SAFETY: kill has no memory preconditions; the group is one of our ssh logins.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
+        for entry in std::fs::read_dir(self.run_dir.path()).into_iter().flatten() {
+            let Ok(entry) = entry else { continue };
+            let socket = entry.path().join("master");
+            if socket.exists() {
+                let _ = openssh_mux_client::shutdown_mux_master(&socket);
+            }
+        }
+        let _ = std::fs::remove_dir_all(self.run_dir.path());
     }
 
     /// Whether hosts are pre-checked with a plain TCP connection before ssh is started (not
@@ -568,6 +592,10 @@ async fn start_master(
     let mut child = command
         .spawn()
         .map_err(|e| io_error(&format!("starting {}", options.program.display()), e))?;
+    let _in_flight = child
+        .id()
+        .and_then(|pid| i32::try_from(pid).ok())
+        .map(|group| LoginInFlight::register(&options.logins_in_flight, group));
     let stderr = child.stderr.take();
     let limit = timeout_secs + options.auth_timeout;
     let finished = timeout(limit, login_output(&mut child, stderr)).await;
@@ -610,6 +638,26 @@ async fn start_master(
             None => report.failure(addr, host_keys),
         }),
         Err(e) => Err(io_error("waiting for ssh", e)),
+    }
+}
+
+/// A login process group listed for [`OpensshOptions::abandon`] while its login runs; dropped
+/// when the login ends, however it ends (a host cut at its deadline drops it too).
+struct LoginInFlight<'a> {
+    logins: &'a Mutex<HashSet<i32>>,
+    group: i32,
+}
+
+impl<'a> LoginInFlight<'a> {
+    fn register(logins: &'a Mutex<HashSet<i32>>, group: i32) -> Self {
+        lock(logins).insert(group);
+        LoginInFlight { logins, group }
+    }
+}
+
+impl Drop for LoginInFlight<'_> {
+    fn drop(&mut self) {
+        lock(self.logins).remove(&self.group);
     }
 }
 
