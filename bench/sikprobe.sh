@@ -8,7 +8,9 @@
 #    the netmiko + ThreadPoolExecutor pattern (200 workers, 'show system').
 # 2. WAN latency: WAN_FLEET (2000) radios of siksim's slow persona (1 s per login, 200 ms per
 #    response). sikprobe -j 2000 against the same two baselines; then '-a show' against
-#    batchscanner '-a show'.
+#    batchscanner '-a show'. One radio alone is timed too: no client with 2000 logins at once
+#    can take less than ceil(WAN_FLEET / 2000) times that, which bounds every ratio here, and
+#    the bound is printed beside the measured ratios.
 # 3. '-a show' at zero latency on SHOW_FLEET (2000) radios.
 # 4. '--check ssh,telnet' on the demo fleet (254 addresses, SSH on 22 and Telnet on 23, its
 #    failure personas included: the slowest hosts, a 2 s login and silent ones cut by a 2 s
@@ -74,6 +76,17 @@ batchscanner_run() {
         "identified $(cat "$tmp"/bs/output/*_scan_results.csv 2>/dev/null | grep -c ',EH,' || true)"
 }
 
+# floor_run SCENARIO JOBS HOSTS: one radio of the fleet alone; ceil(HOSTS / JOBS) times its wall
+# time is the least any client at -j JOBS could take, which bounds every ratio of the scenario.
+floor_run() {
+    local scenario=$1 jobs=$2 hosts=$3
+    echo "bench: $scenario: one radio alone ..." >&2
+    head -n 1 "$tmp/addresses" > "$tmp/one"
+    timed sh -c "'$bin/sikprobe' -p 22 -q < '$tmp/one' > '$tmp/records'"
+    result "$scenario" "sikprobe, one radio alone" 1 "$(jq -r .status "$tmp/records")"
+    echo "$scenario|$wall|$(( (hosts + jobs - 1) / jobs ))|$jobs" >> "$tmp/floors"
+}
+
 netmiko_run() {
     local scenario=$1 hosts=$2
     echo "bench: $scenario: netmiko ..." >&2
@@ -106,6 +119,7 @@ response_delay = "200ms"
 TOML
 serve --fleet "$tmp/wan.toml"
 sikprobe_run wan 2000 "$WAN_FLEET"
+floor_run wan 2000 "$WAN_FLEET"
 batchscanner_run wan "$wan_first" "$wan_last" "$WAN_FLEET"
 netmiko_run wan "$WAN_FLEET"
 # 3. --action show (issue 9): the same WAN fleet, then SHOW_FLEET radios at zero latency.
@@ -142,6 +156,12 @@ awk -F'|' '
             printf "%-10s %-32s %6d %8.2f %8.0f %11.2f %9.1f %9s  %s\n", f[1], f[2], f[3], f[4], f[3] / f[4], cpu, f[7] / 1024, ratio, f[8]
         }
     }' "$tmp/results"
+# What the fastest possible client would show: the floor of each scenario that measured one.
+awk -F'|' '
+    FILENAME == ARGV[1] { floor[$1] = $2 * $3; waves[$1] = $3; one[$1] = $2; jobs[$1] = $4; next }
+    ($1 in floor) && $2 !~ /^sikprobe/ {
+        printf "%s: one radio alone takes %.2f s, so no client with %d logins at once finishes in less than %d x %.2f s: the best ratio possible against %s is %.1fx\n", $1, one[$1], jobs[$1], waves[$1], one[$1], $2, $4 / floor[$1]
+    }' "$tmp/floors" "$tmp/results"
 
 # The same results for bench/all.sh (tab-separated, see summary() in bench/ipgen.sh).
 if [ -n "${BENCH_SUMMARY:-}" ]; then
@@ -165,4 +185,10 @@ if [ -n "${BENCH_SUMMARY:-}" ]; then
                     printf "sikprobe\t%s\t%s\t%s\t-\t-\ts\tlower\n", what, f[2], f[4]
             }
         }' "$tmp/results" >> "$BENCH_SUMMARY"
+    # The bound: a client as fast as the radios allow, against each baseline.
+    awk -F'|' '
+        FILENAME == ARGV[1] { floor[$1] = $2 * $3; waves[$1] = $3; next }
+        ($1 in floor) && $2 !~ /^sikprobe/ {
+            printf "sikprobe\tWAN, %s hosts: the least possible (%d x one radio alone)\tany client\t%.2f\t%s\t%s\ts\tlower\n", $3, waves[$1], floor[$1], $2, $4
+        }' "$tmp/floors" "$tmp/results" >> "$BENCH_SUMMARY"
 fi
