@@ -3,14 +3,23 @@
 //!
 //! Each test has its own range 127.180+N.0.0/24 and port 22180+N.
 
-mod siksim_support;
+mod support;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use siksim_support::{Login, SIKSIM, Sim, days, fields, fleet_file};
+use support::openssh_client::{Login, days, fields};
+use support::{SIKSIM, Siksim, temp_file};
+
+/// Serves `args` on `port`.
+fn serve(args: &[&str], port: u16) -> Siksim {
+    let port = port.to_string();
+    let mut all = args.to_vec();
+    all.extend(["--port", port.as_str()]);
+    Siksim::start(&all)
+}
 
 fn ip(n: u8, host: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 180 + n, 0, host)
@@ -40,16 +49,15 @@ persona = "tu"
 
 #[test]
 fn show_output_over_openssh_matches_describe() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fleet = fleet_file(dir.path(), "radios.toml", RADIOS);
-    let sim = Sim::start(&["--fleet", fleet.to_str().expect("utf-8 path")], 22180);
-    let truth = sim.describe();
+    let (_dir, fleet) = temp_file("radios.toml", RADIOS);
+    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22180);
+    let truth = sim.ground_truth();
     assert_eq!(truth.len(), 7);
     for host in 1..=7 {
         let record = &truth[&ip(0, host).to_string()];
         let show = &record["show"];
         // batchscanner's framing: command, empty line, so the prompt comes twice.
-        let seen = Login::new(ip(0, host), sim.port, "admin")
+        let seen = Login::new(ip(0, host), sim.port(), "admin")
             .shell("show system\n\nshow inventory 1\n\nshow sw\n\nexit\n")
             .run();
         let prompt = record["prompt"].as_str().expect("radios have a prompt");
@@ -85,7 +93,7 @@ fn show_output_over_openssh_matches_describe() {
             running.contains(record["sw"].as_str().expect("sw")),
             "{running}"
         );
-        let fingerprint = Login::new(ip(0, host), sim.port, "admin")
+        let fingerprint = Login::new(ip(0, host), sim.port(), "admin")
             .option("LogLevel=DEBUG1")
             .exec("show sw")
             .run();
@@ -109,8 +117,8 @@ fn show_output_over_openssh_matches_describe() {
 
 #[test]
 fn every_show_command_answers_and_unknown_commands_fail_as_the_reference_says() {
-    let sim = Sim::start(&["127.181.0.1", "--persona", "eh"], 22181);
-    let record = &sim.describe()[&ip(1, 1).to_string()];
+    let sim = serve(&["127.181.0.1", "--persona", "eh"], 22181);
+    let record = &sim.ground_truth()[&ip(1, 1).to_string()];
     let show = &record["show"];
     let commands = [
         "show rf",
@@ -122,7 +130,9 @@ fn every_show_command_answers_and_unknown_commands_fail_as_the_reference_says() 
         "show user-activity-log",
     ];
     for command in commands {
-        let seen = Login::new(ip(1, 1), sim.port, "admin").exec(command).run();
+        let seen = Login::new(ip(1, 1), sim.port(), "admin")
+            .exec(command)
+            .run();
         assert_eq!(seen.code, Some(0), "{command}: {seen:?}");
         let got = fields(&seen.stdout);
         match command {
@@ -151,7 +161,7 @@ fn every_show_command_answers_and_unknown_commands_fail_as_the_reference_says() 
             }
         }
     }
-    let bad = Login::new(ip(1, 1), sim.port, "admin")
+    let bad = Login::new(ip(1, 1), sim.port(), "admin")
         .exec("show bogus")
         .run();
     assert_eq!(bad.code, Some(1));
@@ -160,8 +170,8 @@ fn every_show_command_answers_and_unknown_commands_fail_as_the_reference_says() 
 
 #[test]
 fn set_commands_change_later_show_output_in_every_session() {
-    let sim = Sim::start(&["127.182.0.1", "--persona", "eh"], 22182);
-    let seen = Login::new(ip(2, 1), sim.port, "admin")
+    let sim = serve(&["127.182.0.1", "--persona", "eh"], 22182);
+    let seen = Login::new(ip(2, 1), sim.port(), "admin")
         .shell("set system location Roof North\n\nset system time 07:38:19\n\nset system date 2031.02.03\n\nexit\n")
         .run();
     assert_eq!(
@@ -169,14 +179,14 @@ fn set_commands_change_later_show_output_in_every_session() {
         3,
         "{seen:?}"
     );
-    let later = Login::new(ip(2, 1), sim.port, "admin")
+    let later = Login::new(ip(2, 1), sim.port(), "admin")
         .exec("show system")
         .run();
     let got = fields(&later.stdout);
     assert_eq!(got["system location"], "\"Roof North\"");
     assert_eq!(got["system date"], "2031.02.03");
     assert!(got["system time"].as_str() >= "07:38:19" && got["system time"].as_str() < "07:39:19");
-    let bad = Login::new(ip(2, 1), sim.port, "admin")
+    let bad = Login::new(ip(2, 1), sim.port(), "admin")
         .exec("set system time 25:00:00")
         .run();
     assert!(bad.stderr.contains("Error:"), "{bad:?}");
@@ -184,12 +194,11 @@ fn set_commands_change_later_show_output_in_every_session() {
 
 #[test]
 fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let text =
         "[[group]]\naddresses = \"127.183.0.1\"\npersona = \"tg\"\ncns = 3\nunreachable_cns = 1\n";
-    let fleet = fleet_file(dir.path(), "tg.toml", text);
-    let sim = Sim::start(&["--fleet", fleet.to_str().expect("utf-8 path")], 22183);
-    let truth = sim.describe();
+    let (_dir, fleet) = temp_file("tg.toml", text);
+    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22183);
+    let truth = sim.ground_truth();
     let dn = &truth[&ip(3, 1).to_string()];
     assert!(dn["banner"].is_null(), "TG radios send no banner");
     let dn_prompt = dn["prompt"].as_str().expect("prompt");
@@ -207,7 +216,7 @@ fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
         (cn1["reachable"].as_bool(), cn3["reachable"].as_bool()),
         (Some(true), Some(false))
     );
-    let seen = Login::new(ip(3, 1), sim.port, "admin")
+    let seen = Login::new(ip(3, 1), sim.port(), "admin")
         .shell("show system\n\nconnect cn1\n\nshow inventory\n\nquit\n\nconnect cn3\n\nbogus\n\nquit\n")
         .run();
     let out = seen.stdout.replace('\r', "");
@@ -232,11 +241,11 @@ fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
         "{out}"
     );
     // TG set commands print nothing and change later output, in this and other sessions.
-    let set = Login::new(ip(3, 1), sim.port, "admin")
+    let set = Login::new(ip(3, 1), sim.port(), "admin")
         .shell("set time 07:38:19\n\nset date 2031-02-03\n\nset system location Oslo, Pier 4\n\nquit\n")
         .run();
     assert!(!set.stdout.contains("error"), "{set:?}");
-    let later = Login::new(ip(3, 1), sim.port, "admin")
+    let later = Login::new(ip(3, 1), sim.port(), "admin")
         .exec("show system")
         .run();
     assert!(
@@ -256,8 +265,8 @@ fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
 
 #[test]
 fn legacy_only_radios_need_legacy_algorithms() {
-    let sim = Sim::start(&["127.184.0.1", "--persona", "legacy-only"], 22184);
-    let modern = Login::new(ip(4, 1), sim.port, "admin")
+    let sim = serve(&["127.184.0.1", "--persona", "legacy-only"], 22184);
+    let modern = Login::new(ip(4, 1), sim.port(), "admin")
         .exec("show sw")
         .run();
     assert_eq!(modern.code, Some(255));
@@ -265,7 +274,7 @@ fn legacy_only_radios_need_legacy_algorithms() {
         modern.stderr.contains("no matching key exchange method"),
         "{modern:?}"
     );
-    let legacy = Login::new(ip(4, 1), sim.port, "admin")
+    let legacy = Login::new(ip(4, 1), sim.port(), "admin")
         .option("LogLevel=DEBUG1")
         .option("KexAlgorithms=+diffie-hellman-group14-sha1")
         .option("HostKeyAlgorithms=+ssh-rsa")
@@ -275,7 +284,7 @@ fn legacy_only_radios_need_legacy_algorithms() {
         .run();
     assert_eq!(legacy.code, Some(0), "{legacy:?}");
     assert!(legacy.stdout.contains("Flash Bank"));
-    let record = &sim.describe()[&ip(4, 1).to_string()];
+    let record = &sim.ground_truth()[&ip(4, 1).to_string()];
     let host_key = record["host_key"].as_str().expect("a host key");
     assert!(host_key.starts_with("ssh-rsa SHA256:"), "{host_key}");
     assert!(
@@ -333,16 +342,15 @@ response_delay = "200ms"
 
 #[test]
 fn failure_personas_fail_as_described() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fleet = fleet_file(dir.path(), "failures.toml", FAILURES);
-    let sim = Sim::start(&["--fleet", fleet.to_str().expect("utf-8 path")], 22185);
-    let truth = sim.describe();
+    let (_dir, fleet) = temp_file("failures.toml", FAILURES);
+    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22185);
+    let truth = sim.ground_truth();
     let status = |host: u8| {
         truth[&ip(5, host).to_string()]["status"]
             .as_str()
             .map(str::to_owned)
     };
-    let port = sim.port;
+    let port = sim.port();
     let login = |host: u8| Login::new(ip(5, host), port, "admin");
 
     // Wrong password: refused, yet the banner identifies the radio.
@@ -511,7 +519,7 @@ fn describe_is_deterministic_per_seed_and_covers_the_demo_fleet() {
 fn the_ready_line_pidfile_and_a_clean_stop() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pidfile = dir.path().join("siksim.pid");
-    let sim = Sim::start(
+    let sim = serve(
         &[
             "127.186.0.0/30",
             "--persona",
@@ -522,7 +530,7 @@ fn the_ready_line_pidfile_and_a_clean_stop() {
         22186,
     );
     assert_eq!(
-        sim.ready,
+        sim.ready(),
         format!(
             "siksim: ready: 2 addresses, 2 listening on port 22186, pid {}",
             sim.pid()
@@ -541,9 +549,7 @@ fn the_ready_line_pidfile_and_a_clean_stop() {
 
 #[test]
 fn bad_fleets_are_usage_errors_naming_the_group() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let fleet = fleet_file(
-        dir.path(),
+    let (_dir, fleet) = temp_file(
         "bad.toml",
         "[[group]]\naddresses = \"127.187.0.1\"\npersona = \"eh\"\n[[group]]\naddresses = \"10.0.0.1\"\npersona = \"eh\"\n",
     );
@@ -562,21 +568,21 @@ fn bad_fleets_are_usage_errors_naming_the_group() {
 
 #[test]
 fn worker_processes_share_a_fleet_and_stop_together() {
-    let sim = Sim::start(
+    let sim = serve(
         &["127.188.0.0/28", "--persona", "tu", "--workers", "3"],
         22188,
     );
     assert!(
-        sim.ready
+        sim.ready()
             .starts_with("siksim: ready: 14 addresses, 14 listening on port 22188")
-            && sim.ready.ends_with("(3 worker processes)"),
+            && sim.ready().ends_with("(3 worker processes)"),
         "{}",
-        sim.ready
+        sim.ready()
     );
-    let truth = sim.describe();
+    let truth = sim.ground_truth();
     // The first and last addresses live in different workers.
     for host in [1, 14] {
-        let seen = Login::new(ip(8, host), sim.port, "admin")
+        let seen = Login::new(ip(8, host), sim.port(), "admin")
             .exec("show inventory 1")
             .run();
         let serial = &truth[&ip(8, host).to_string()]["sn"];

@@ -5,12 +5,15 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status};
+
+pub mod openssh_client;
 
 pub const SIKSIM: &str = env!("CARGO_BIN_EXE_siksim");
 pub const SIKPROBE: &str = env!("CARGO_BIN_EXE_sikprobe");
@@ -19,55 +22,112 @@ pub const IPGEN: &str = env!("CARGO_BIN_EXE_ipgen");
 /// A running siksim, stopped (SIGTERM) when dropped.
 pub struct Siksim {
     child: Child,
+    args: Vec<String>,
+    ready: String,
+    stderr: mpsc::Receiver<String>,
 }
 
 impl Siksim {
     /// Starts siksim with `args` and waits for its ready line (never a fixed sleep).
     pub fn start(args: &[&str]) -> Siksim {
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         let mut child = Command::new(SIKSIM)
-            .args(args)
+            .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("siksim starts");
         let stderr = child.stderr.take().expect("stderr piped");
-        let (ready_tx, ready_rx) = mpsc::channel();
+        let (lines_tx, lines) = mpsc::channel();
+        // Keeps draining, so siksim never blocks on a full stderr pipe.
         std::thread::spawn(move || {
-            let mut seen = Vec::new();
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains(": ready: ") {
-                    let _ = ready_tx.send(Ok(line));
-                    // Keep draining so siksim never blocks on a full stderr pipe.
-                    continue;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
                 }
-                seen.push(line);
             }
-            let _ = ready_tx.send(Err(seen.join("\n")));
         });
-        match ready_rx.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(_)) => Siksim { child },
-            Ok(Err(stderr)) => panic!("siksim {args:?} exited before ready:\n{stderr}"),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("siksim {args:?} not ready within 60s");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        let ready = loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.contains(": ready: ") => break line,
+                Ok(line) => seen.push(line),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("siksim {args:?} exited before ready:\n{}", seen.join("\n"))
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let _ = child.kill();
+                    panic!("siksim {args:?} not ready within 60s:\n{}", seen.join("\n"));
+                }
             }
+        };
+        Siksim {
+            child,
+            args,
+            ready,
+            stderr: lines,
         }
+    }
+
+    /// The ready line, as siksim printed it.
+    pub fn ready(&self) -> &str {
+        &self.ready
+    }
+
+    /// The port served, as the ready line says.
+    pub fn port(&self) -> u16 {
+        self.ready
+            .split_once(" on port ")
+            .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or_else(|| panic!("no port in the ready line: {}", self.ready))
     }
 
     /// The process id, for signals.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
-}
 
-impl Drop for Siksim {
-    fn drop(&mut self) {
+    /// The ground truth of the fleet served, keyed by address (TG client nodes by route).
+    pub fn ground_truth(&self) -> BTreeMap<String, serde_json::Value> {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        describe(&args)
+            .into_iter()
+            .map(|record| {
+                let key = record["route"].as_str().map_or_else(
+                    || record["ip"].as_str().expect("ip").to_owned(),
+                    str::to_owned,
+                );
+                (key, record)
+            })
+            .collect()
+    }
+
+    /// Stops siksim (SIGTERM) and returns its exit status and what it wrote on stderr after
+    /// the ready line.
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
+        self.terminate();
+        let status = self.child.wait().expect("siksim exits");
+        let rest = self.stderr.try_iter().collect();
+        (status, rest)
+    }
+
+    fn terminate(&self) {
         // SAFETY: kill(2) on our own child's pid; a failure means it is already gone.
         unsafe {
             libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
         }
+    }
+}
+
+impl Drop for Siksim {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return; // stopped already: its pid may belong to another process by now
+        }
+        self.terminate();
         let _ = self.child.wait();
     }
 }
