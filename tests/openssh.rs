@@ -7,7 +7,6 @@ mod support;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -15,7 +14,7 @@ use std::time::{Duration, Instant};
 use sikscan::record::{Record, Status, Transport};
 use support::{
     Siksim, Sshd, addresses, assert_matches_ground_truth, describe, parse_records, sikprobe,
-    temp_file,
+    start_sikprobe, temp_file,
 };
 
 /// Every test of this file serves on this port; each has its own address range.
@@ -131,21 +130,13 @@ persona = \"slow\"
     let run = |extra: &[&str]| {
         let mut args = vec!["--transport", "openssh", "-p", PORT, "-q"];
         args.extend_from_slice(extra);
-        let output = Command::new(env!("CARGO_BIN_EXE_sikprobe"))
-            .args(&args)
-            .env("TMPDIR", tmp.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .and_then(|mut child| {
-                use std::io::Write;
-                let mut stdin = child.stdin.take().expect("stdin");
-                stdin.write_all(addresses("127.160.1.1-127.160.1.3").as_bytes())?;
-                drop(stdin);
-                child.wait_with_output()
-            })
-            .expect("sikprobe runs");
+        let output = start_sikprobe(
+            &args,
+            &[("TMPDIR", tmp.path())],
+            &addresses("127.160.1.1-127.160.1.3"),
+        )
+        .wait_with_output()
+        .expect("sikprobe runs");
         assert!(output.status.success());
         parse_records(&output.stdout)
     };
@@ -208,23 +199,23 @@ login_delay = \"30s\"
     let (_fleet, _dir, _) = serve(fleet, &[]);
     let tmp = tempfile::tempdir().expect("temp dir");
     let mine = tmp.path().to_str().expect("UTF-8").to_owned();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sikprobe"))
-        .args(["--transport", "openssh", "-p", PORT, "-q"])
-        .args(["--command-timeout", "60s", "--auth-timeout", "60s"])
-        .args(["--deadline", "90s"])
-        .env("TMPDIR", tmp.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sikprobe runs");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(addresses("127.160.6.1-127.160.6.8").as_bytes())
-            .expect("addresses written");
-    }
+    let child = start_sikprobe(
+        &[
+            "--transport",
+            "openssh",
+            "-p",
+            PORT,
+            "-q",
+            "--command-timeout",
+            "60s",
+            "--auth-timeout",
+            "60s",
+            "--deadline",
+            "90s",
+        ],
+        &[("TMPDIR", tmp.path())],
+        &addresses("127.160.6.1-127.160.6.8"),
+    );
     // All eight ssh processes (masters of the hung radios, logins of the slow ones) are up.
     let up_by = Instant::now() + Duration::from_secs(20);
     while processes_mentioning(&mine).len() < 8 && Instant::now() < up_by {

@@ -281,18 +281,8 @@ fn four_thousand_radios_give_one_record_each() {
 #[test]
 fn ctrl_c_stops_dispatching_and_keeps_every_finished_record() {
     let _fleet = Siksim::start(&["127.102.0.0/24", "--persona", "slow", "--port", PORT, "-q"]);
-    let mut child = Command::new(support::SIKPROBE)
-        .args(["-p", PORT, "-j", "20"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sikprobe starts");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin
-        .write_all(addresses("127.102.0.0/24").as_bytes())
-        .expect("input");
-    drop(stdin);
+    let mut child =
+        support::start_sikprobe(&["-p", PORT, "-j", "20"], &[], &addresses("127.102.0.0/24"));
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     stdout.read_line(&mut first).expect("a first record");

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -161,8 +162,23 @@ pub struct Probe {
 
 /// Runs sikprobe with `args`, feeding `input` on stdin, and parses every record.
 pub fn sikprobe(args: &[&str], input: &str) -> Probe {
+    let out = start_sikprobe(args, &[], input)
+        .wait_with_output()
+        .expect("sikprobe finishes");
+    Probe {
+        records: parse_records(&out.stdout),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        status: out.status,
+    }
+}
+
+/// Starts sikprobe with `args` and the environment variables `env` (stdout and stderr piped),
+/// feeding `input` on stdin from a thread, so a long input cannot deadlock against the output
+/// nobody reads yet; stdin is closed after it.
+pub fn start_sikprobe(args: &[&str], env: &[(&str, &Path)], input: &str) -> Child {
     let mut child = Command::new(SIKPROBE)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -170,16 +186,10 @@ pub fn sikprobe(args: &[&str], input: &str) -> Probe {
         .expect("sikprobe starts");
     let mut stdin = child.stdin.take().expect("stdin piped");
     let input = input.to_owned();
-    let writer = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let _ = stdin.write_all(input.as_bytes());
     });
-    let out = child.wait_with_output().expect("sikprobe finishes");
-    writer.join().expect("stdin writer");
-    Probe {
-        records: parse_records(&out.stdout),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        status: out.status,
-    }
+    child
 }
 
 /// Parses NDJSON records; panics on any line that is not one.
