@@ -3,8 +3,8 @@
 # each benchmark measures in the same run (prips, jq, batchscanner 0.1.7, the netmiko pattern,
 # and siksim's targets). Loopback only, like the benchmarks it runs.
 #
-#   bench/all.sh              full sizes (about 25 minutes on 2 cores)
-#   QUICK=1 bench/all.sh      smaller inputs and fleets, one run each (about 8 minutes)
+#   bench/all.sh              full sizes (about 8 minutes on 2 cores)
+#   QUICK=1 bench/all.sh      smaller inputs and fleets, one run each (a few minutes)
 #
 # Runs bench/ipgen.sh, bench/batchsave.sh, bench/siksim.sh, bench/sikprobe.sh (as root only:
 # batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
