@@ -170,12 +170,7 @@ persona = \"slow\"
     // Every master, cut or finished, is gone once sikprobe has exited (told to stop, a master
     // takes a moment to exit).
     let mine = tmp.path().to_str().expect("UTF-8").to_owned();
-    let gone_by = Instant::now() + Duration::from_secs(3);
-    let mut leftovers = processes_mentioning(&mine);
-    while !leftovers.is_empty() && Instant::now() < gone_by {
-        std::thread::sleep(Duration::from_millis(50));
-        leftovers = processes_mentioning(&mine);
-    }
+    let leftovers = processes_still_mentioning(&mine, Duration::from_secs(3));
     assert!(
         leftovers.is_empty(),
         "ssh masters left behind: {leftovers:?}"
@@ -243,12 +238,7 @@ login_delay = \"30s\"
         started.elapsed()
     );
 
-    let gone_by = Instant::now() + Duration::from_secs(3);
-    let mut leftovers = processes_mentioning(&mine);
-    while !leftovers.is_empty() && Instant::now() < gone_by {
-        std::thread::sleep(Duration::from_millis(50));
-        leftovers = processes_mentioning(&mine);
-    }
+    let leftovers = processes_still_mentioning(&mine, Duration::from_secs(3));
     assert!(leftovers.is_empty(), "ssh left behind: {leftovers:?}");
     let left: Vec<_> = std::fs::read_dir(tmp.path())
         .expect("the test's TMPDIR")
@@ -256,6 +246,18 @@ login_delay = \"30s\"
         .map(|entry| entry.path())
         .collect();
     assert!(left.is_empty(), "the run directory is removed: {left:?}");
+}
+
+/// The processes that still mention `text` after waiting up to `grace` for them to go (a
+/// master told to stop takes a moment to exit).
+fn processes_still_mentioning(text: &str, grace: Duration) -> Vec<String> {
+    let gone_by = Instant::now() + grace;
+    let mut left = processes_mentioning(text);
+    while !left.is_empty() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+        left = processes_mentioning(text);
+    }
+    left
 }
 
 /// The command lines of live processes that mention `text`.
