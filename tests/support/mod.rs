@@ -218,6 +218,27 @@ pub fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::P
     (dir, path)
 }
 
+/// Asserts that a record came from a [`Sshd`]: OpenSSH's identification and its ed25519 host
+/// key, recorded as `ALG SHA256:…`.
+pub fn assert_from_the_test_sshd(record: &Record) {
+    assert!(
+        record
+            .server_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("SSH-2.0-OpenSSH")),
+        "{:?}",
+        record.server_id
+    );
+    assert!(
+        record
+            .host_key
+            .as_deref()
+            .is_some_and(|k| k.starts_with("ssh-ed25519 SHA256:")),
+        "{:?}",
+        record.host_key
+    );
+}
+
 /// A real OpenSSH sshd on 127.0.0.1, with its own host key and one authorised user key, stopped
 /// when dropped. Needs root (privilege separation) and openssh-server, which `.ci/run`
 /// installs.
