@@ -271,6 +271,20 @@ pub struct Record {
     /// For `--check`: which management services answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reachable: Option<Reachable>,
+    /// `-a backup`: the running configuration as the radio printed it (TG: `show startup`),
+    /// line ends normalised to LF.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// `-a backup`: the saved (startup) configuration, EH/BU/TU only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_config: Option<String>,
+    /// `-a backup`: whether the running configuration equals the startup one (null where
+    /// unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_saved: Option<bool>,
+    /// `-a backup`: the SHA-256 of `config`, lowercase hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
 }
 
 impl Record {
@@ -301,6 +315,10 @@ impl Record {
             parent: None,
             parse_warnings: None,
             reachable: None,
+            config: None,
+            startup_config: None,
+            config_saved: None,
+            config_sha256: None,
         }
     }
 }
