@@ -201,6 +201,18 @@ pub struct CommandResult {
     pub stderr: Option<String>,
 }
 
+/// Model, serial and software version, as far as one source (a banner, a prompt, an
+/// inventory) told them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// Model, e.g. `EH-710TX`.
+    pub model: Option<String>,
+    /// Serial number.
+    pub sn: Option<String>,
+    /// Software version.
+    pub sw: Option<String>,
+}
+
 /// Which management protocols accept a login, for `sikprobe --check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachable {
@@ -320,6 +332,44 @@ impl Record {
             config_saved: None,
             config_sha256: None,
         }
+    }
+
+    /// The host failed here: what happened and why.
+    pub fn fail(&mut self, status: Status, error: impl Into<String>) {
+        self.status = status;
+        self.error = Some(error.into());
+    }
+
+    /// The host answered, but it is not a Siklu radio.
+    pub fn not_siklu(&mut self, reason: impl Into<String>) {
+        self.fail(Status::NotSiklu, reason);
+    }
+
+    /// Everything asked of the host so far went well.
+    pub fn succeed(&mut self) {
+        self.status = Status::Ok;
+        self.error = None;
+    }
+
+    /// The radio is of this type, with what a source told of its identity.
+    pub fn identified(&mut self, radio_type: RadioType, identity: Identity) {
+        self.radio_type = Some(radio_type);
+        self.model = identity.model;
+        self.sn = identity.sn;
+        self.sw = identity.sw;
+    }
+
+    /// One more command was sent, and this came back.
+    pub fn push_command(&mut self, result: CommandResult) {
+        self.commands.get_or_insert_with(Vec::new).push(result);
+    }
+
+    /// The answer to the last command sent, empty when none was.
+    pub fn last_output(&self) -> &str {
+        self.commands
+            .as_deref()
+            .and_then(<[CommandResult]>::last)
+            .map_or("", |command| command.output.as_str())
     }
 }
 

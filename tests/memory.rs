@@ -5,7 +5,7 @@
 use std::mem::size_of;
 use std::net::SocketAddr;
 
-use sikscan::probe::host::{ProbeContext, probe};
+use sikscan::probe::{ProbeContext, probe};
 
 /// The size of the future an async fn taking a context returns, without building a context.
 fn future_size<'a, F, Fut>(_: F) -> usize
@@ -35,6 +35,6 @@ fn a_probe_future_is_small() {
     let size = future_size(probe);
     assert!(
         size <= 2048,
-        "probe()'s future is {size} bytes: box the large sub-futures (see probe in host.rs)"
+        "probe()'s future is {size} bytes: box the large sub-futures (see probe in src/probe/one_host.rs)"
     );
 }

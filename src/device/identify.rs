@@ -7,7 +7,12 @@
 //! - A radio that lost its banner (EH-8010FX on 10.6.2) answers `show inventory 1` with its model,
 //!   serial and software.
 
-use crate::record::RadioType;
+use std::time::Duration;
+
+use super::session::{CliSession, PromptMatch, SessionError};
+pub use crate::record::Identity;
+use crate::record::{RadioType, Record};
+use crate::transport::Shell;
 
 /// The radio type a model belongs to, by batchscanner's prefix rules (in this order):
 /// `EH…` → EH; `MH-B100…` → BU; `MH-T200…`/`MH-T201…` → TU; any other `MH-…` → TG.
@@ -23,17 +28,6 @@ pub fn radio_type(model: &str) -> Option<RadioType> {
     } else {
         None
     }
-}
-
-/// Model, serial and software version, as far as a source told them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Identity {
-    /// Model, e.g. `EH-710TX`.
-    pub model: Option<String>,
-    /// Serial number.
-    pub sn: Option<String>,
-    /// Software version.
-    pub sw: Option<String>,
 }
 
 /// Reads `MODEL, S/N: SERIAL, Ver: VERSION` as batchscanner does: the model is the text before
@@ -186,6 +180,86 @@ fn inventory_value(text: &str, key: &str, at_start: bool) -> Option<String> {
             let value = rest.trim_start().strip_prefix(':')?;
             value.split_whitespace().next().map(str::to_owned)
         })
+}
+
+/// Identifies the device behind `prompt`: fills radio type, model, name, serial and software
+/// and sets `ok`, or sets `not-siklu` with the reason. Fields are filled as they are learnt, so
+/// a deadline cut keeps what was found.
+pub async fn identify<S: Shell>(
+    session: &mut CliSession<S>,
+    prompt: &str,
+    banner: Option<&str>,
+    command_timeout: Duration,
+    record: &mut Record,
+) -> Result<(), SessionError> {
+    let name = match parse_prompt(prompt) {
+        PromptKind::Shell => {
+            record.not_siklu(format!("a shell prompt ('{prompt}'), not a radio CLI"));
+            return Ok(());
+        }
+        PromptKind::Tg { model, name } => {
+            return identify_tg(session, command_timeout, record, model, name).await;
+        }
+        PromptKind::Named { name } => name,
+    };
+    if apply_banner(record, banner) {
+        record.name = Some(name);
+        record.succeed();
+        return Ok(());
+    }
+    // No Siklu banner: radios that lost theirs still answer `show inventory 1`.
+    let answer = session
+        .command("show inventory 1", command_timeout, PromptMatch::Known)
+        .await?;
+    let found = parse_inventory(&answer)
+        .and_then(|id| Some((id.model.as_deref().and_then(radio_type)?, id)));
+    match found {
+        Some((radio_type, id)) => {
+            record.identified(radio_type, id);
+            record.name = Some(name);
+            record.succeed();
+        }
+        None => record.not_siklu(format!(
+            "no Siklu identity in the banner, the prompt ('{prompt}') or 'show inventory 1'"
+        )),
+    }
+    Ok(())
+}
+
+/// Identifies a TG radio (a DN, or a CN after `connect`): model and name from its prompt,
+/// serial and software from `show inventory`, as TG radios send no banner.
+pub async fn identify_tg<S: Shell>(
+    session: &mut CliSession<S>,
+    command_timeout: Duration,
+    record: &mut Record,
+    model: String,
+    name: String,
+) -> Result<(), SessionError> {
+    record.radio_type = radio_type(&model);
+    record.model = Some(model);
+    record.name = Some(name);
+    let answer = session
+        .command("show inventory", command_timeout, PromptMatch::Known)
+        .await?;
+    if let Some(id) = parse_tg_inventory(&answer) {
+        record.sn = id.sn;
+        record.sw = id.sw;
+    }
+    record.succeed();
+    Ok(())
+}
+
+/// Takes radio type, model, serial and software from a Siklu banner; false when the banner
+/// names no Siklu model (the record is then left as it was).
+pub fn apply_banner(record: &mut Record, banner: Option<&str>) -> bool {
+    let Some(id) = banner.map(parse_banner) else {
+        return false;
+    };
+    let Some(radio_type) = id.model.as_deref().and_then(radio_type) else {
+        return false;
+    };
+    record.identified(radio_type, id);
+    true
 }
 
 #[cfg(test)]

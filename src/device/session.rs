@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, timeout_at};
 
+use crate::record::Status;
 use crate::transport::Shell;
 
 /// How long to wait for a first prompt before nudging the device with an empty line.
@@ -46,6 +47,18 @@ pub enum SessionError {
     /// Writing to the session failed.
     #[error("writing to the session: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl SessionError {
+    /// The record status of a session that stopped this way.
+    pub fn status(&self) -> Status {
+        match self {
+            SessionError::PromptTimeout(_) | SessionError::CommandTimeout { .. } => {
+                Status::PromptTimeout
+            }
+            SessionError::Closed | SessionError::Io(_) => Status::IoError,
+        }
+    }
 }
 
 /// Which prompt ends a command's answer.

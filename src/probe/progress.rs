@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::engine::Progress;
+use super::shared::Progress;
 
 /// A running progress display; dropping it does not clear the line, [`Display::finish`] does.
 pub struct Display {

@@ -1,0 +1,165 @@
+//! What sikprobe does on a radio once it is identified: one [`Action`] variant per action,
+//! each run by the function of its own file here, and what every action shares (sending a
+//! command, telling a CLI error, judging the commands sent).
+//!
+//! Adding an action means a variant, a file with its function, and a line in [`run`]: the
+//! probe engine does not change.
+
+pub mod exec;
+pub mod script;
+pub mod set_tod;
+pub mod show;
+
+use std::time::{Duration, Instant};
+
+use super::session::{CliSession, PromptMatch, SessionError};
+use crate::record::{CommandResult, Record, Status};
+use crate::transport::Shell;
+
+pub use set_tod::{ClockSource, WallClock};
+
+/// What to do on each radio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Identify and report.
+    Scan,
+    /// Send the per-type `show` commands and parse them into `show`.
+    Show,
+    /// Send these commands in order.
+    Script(Vec<String>),
+    /// Set the radio's clock and read it back.
+    SetTod(ClockSource),
+}
+
+/// How every action sends its commands and judges their answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionOptions {
+    /// How long to wait for each command's answer.
+    pub command_timeout: Duration,
+    /// Stop a script at its first failed command.
+    pub stop_on_error: bool,
+    /// A failed command does not make the status `command-failed`.
+    pub allow_errors: bool,
+}
+
+/// Runs `action` on an identified radio. Commands are recorded as they complete, so a
+/// deadline cut keeps them; a radio of unknown type is left as it is.
+pub async fn run<S: Shell>(
+    action: &Action,
+    session: &mut CliSession<S>,
+    options: &ActionOptions,
+    record: &mut Record,
+) -> Result<(), SessionError> {
+    let Some(radio_type) = record.radio_type else {
+        return Ok(());
+    };
+    match action {
+        Action::Scan => {}
+        Action::Show => show::run(session, options, record, radio_type).await?,
+        Action::Script(commands) => script::run(session, options, record, commands).await?,
+        Action::SetTod(source) => {
+            set_tod::run(session, options, record, radio_type, source).await?;
+        }
+    }
+    mark_failed_commands(options, record);
+    Ok(())
+}
+
+/// The CLI error markers batchscanner knew (`Ambiguous command`, `CLI syntax error`, …); a line
+/// of output starting with one marks the command failed. batchscanner searched the whole
+/// output, so a `show log` mentioning "Invalid" failed.
+pub const CLI_ERROR_MARKERS: [&str; 5] = [
+    "Ambiguous command",
+    "CLI syntax error",
+    "Validate failed",
+    "Error:",
+    "Invalid",
+];
+
+/// True when a line of the answer starts with a CLI error marker.
+pub fn has_cli_error(output: &str) -> bool {
+    output.lines().any(|line| {
+        let line = line.trim_start();
+        CLI_ERROR_MARKERS
+            .iter()
+            .any(|marker| line.starts_with(marker))
+    })
+}
+
+/// Sends one command and returns what it answered, judged.
+pub async fn run_command<S: Shell>(
+    session: &mut CliSession<S>,
+    command: &str,
+    limit: Duration,
+) -> Result<CommandResult, SessionError> {
+    let clock = Instant::now();
+    let output = session.command(command, limit, PromptMatch::Known).await?;
+    Ok(CommandResult {
+        command: command.trim().to_owned(),
+        ok: !has_cli_error(&output),
+        output,
+        elapsed_ms: millis(clock.elapsed()),
+        exit_status: None,
+        stderr: None,
+    })
+}
+
+/// Sends one command and appends it to the record; returns whether it succeeded.
+pub async fn send<S: Shell>(
+    session: &mut CliSession<S>,
+    options: &ActionOptions,
+    record: &mut Record,
+    command: &str,
+) -> Result<bool, SessionError> {
+    let result = run_command(session, command, options.command_timeout).await?;
+    let ok = result.ok;
+    record.push_command(result);
+    Ok(ok)
+}
+
+/// `command-failed` when a command failed, unless `--allow-errors`.
+pub fn mark_failed_commands(options: &ActionOptions, record: &mut Record) {
+    if options.allow_errors {
+        return;
+    }
+    let Some(failed) = record.commands.iter().flatten().find(|command| !command.ok) else {
+        return;
+    };
+    let why = match failed.exit_status {
+        Some(code) if code != 0 => format!("exited {code}"),
+        _ => format!(
+            "answered: {}",
+            failed
+                .output
+                .lines()
+                .chain(failed.stderr.iter().flat_map(|e| e.lines()))
+                .next()
+                .unwrap_or_default()
+        ),
+    };
+    let error = format!("'{}' {why}", failed.command);
+    record.fail(Status::CommandFailed, error);
+}
+
+/// Milliseconds, saturating.
+pub(crate) fn millis(elapsed: Duration) -> u64 {
+    u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_count_only_at_a_line_start() {
+        assert!(has_cli_error("Error: unknown command"));
+        assert!(has_cli_error(
+            "CLI syntax error in: \"shw\": Unknown command"
+        ));
+        assert!(has_cli_error("line one\n  Invalid input"));
+        assert!(!has_cli_error(
+            "Aug 16 06:21:37 sw cad: Invalid frame dropped"
+        ));
+        assert!(!has_cli_error("system location : Error:Street"));
+    }
+}

@@ -1,0 +1,593 @@
+//! sikprobe's flags and what they make of a run: the flag definitions (flattened into the
+//! binary's command line), the rules between flags, the files they name (password,
+//! credentials, keys, script, known hosts, earlier output) and the options of each part of the
+//! run. A flag combination that cannot work is a [`ArgsError`] naming the flags.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::ValueEnum;
+
+use super::context::{Platform, ProbeContext, Reach, SshClient};
+use super::credentials::{CredentialBook, CredentialsError};
+use super::engine::EngineOptions;
+use super::resume::{DoneSet, FINAL_BY_DEFAULT, ResumeError};
+use crate::device::actions::script::script_commands;
+use crate::device::actions::{Action, ActionOptions, ClockSource, WallClock};
+use crate::pipe::{self, OpenError};
+use crate::record::Status;
+use crate::secret::Secret;
+use crate::transport::Login;
+use crate::transport::known_hosts::{HostKeyPolicy, KnownHosts, KnownHostsError};
+use crate::transport::native::NativeOptions;
+use crate::transport::openssh::OpensshSettings;
+use crate::transport::telnet::TelnetOptions;
+
+/// What to do with SSH host keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostKeyMode {
+    /// Accept any key and record its fingerprint in `host_key`.
+    Record,
+    /// Trust on first use: remember unknown keys in --known-hosts, reject changed ones.
+    Tofu,
+    /// Accept only keys already in --known-hosts.
+    Strict,
+}
+
+/// Which kind of device to expect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlatformName {
+    /// Siklu radios only: a host that is not one is 'not-siklu'.
+    Siklu,
+    /// Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt),
+    /// 'ok' or 'command-failed' by exit status.
+    Generic,
+    /// Siklu first; a host that is not a radio runs the commands as generic.
+    Auto,
+}
+
+/// How to reach the devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportName {
+    /// SSH with the built-in client.
+    Native,
+    /// SSH with the system OpenSSH client (honours ~/.ssh/config, -F and -o).
+    Openssh,
+    /// Native first; a host whose identification or key exchange fails is tried once more
+    /// with OpenSSH (never after an authentication failure).
+    Auto,
+    /// Telnet, logging in at the login and password prompts.
+    Telnet,
+}
+
+/// A protocol --check tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// SSH, on the address's port.
+    Ssh,
+    /// Telnet, on --telnet-port.
+    Telnet,
+}
+
+/// What to do on each radio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActionName {
+    /// Identify the radio and report it.
+    Scan,
+    /// Send the radio type's show commands and parse them into the record's 'show'.
+    Show,
+    /// Send the commands of -c / --script.
+    Script,
+    /// Set the radio's clock (local clock + --time-shift, or --at) and read it back.
+    SetTod,
+}
+
+/// sikprobe's flags (every one but the documentation generator's).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ProbeArgs {
+    /// Read addresses from FILE instead of standard input ('-' is standard input).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
+    pub file: PathBuf,
+
+    /// What to do on each radio [default: scan, or script with -c/--script].
+    #[arg(short = 'a', long, value_enum)]
+    pub action: Option<ActionName>,
+
+    /// Which kind of device to expect.
+    #[arg(long, value_enum, default_value_t = PlatformName::Auto)]
+    pub platform: PlatformName,
+
+    /// How to reach the devices.
+    #[arg(long, value_enum, value_name = "NAME", default_value_t = TransportName::Native)]
+    pub transport: TransportName,
+
+    /// --transport openssh/auto: use this ssh_config file instead of ~/.ssh/config.
+    #[arg(short = 'F', long = "ssh-config", value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+
+    /// --transport openssh/auto: an ssh option ('ProxyJump=bastion',
+    /// 'KexAlgorithms=+diffie-hellman-group1-sha1'); repeatable; beats the config file and
+    /// sikprobe's own defaults.
+    #[arg(short = 'o', long = "ssh-option", value_name = "OPTION")]
+    pub ssh_options: Vec<String>,
+
+    /// Instead of an action, check which protocols accept a login (one record per address
+    /// with 'reachable'); a protocol not listed is reported false.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PROTO,...",
+        value_delimiter = ',',
+        num_args = 1..,
+        conflicts_with_all = ["action", "commands", "script", "transport", "cns", "only_cns"]
+    )]
+    pub check: Vec<Protocol>,
+
+    /// Telnet port for --check.
+    #[arg(long, value_name = "PORT", default_value_t = 23)]
+    pub telnet_port: u16,
+
+    /// A command to send (implies --action script); repeatable, sent in order.
+    #[arg(short = 'c', long = "command", value_name = "CMD")]
+    pub commands: Vec<String>,
+
+    /// Send the commands of FILE, one per line ('#' comments and blank lines skipped).
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+
+    /// Stop a radio's script at its first failed command.
+    #[arg(long)]
+    pub stop_on_error: bool,
+
+    /// Report 'ok' even when a command answered with a CLI error (each command's 'ok' still
+    /// says so).
+    #[arg(long)]
+    pub allow_errors: bool,
+
+    /// set-tod: hours ('2.5', '-1') or a duration ('90m', '-30s') added to the local clock.
+    #[arg(long, value_name = "SHIFT", allow_hyphen_values = true, value_parser = parse_shift)]
+    pub time_shift: Option<i64>,
+
+    /// set-tod: set this wall-clock time instead (RFC 3339, set as written).
+    #[arg(long, value_name = "TIME", conflicts_with = "time_shift")]
+    pub at: Option<String>,
+
+    /// Also visit the active client nodes of each TG DN (connect / quit) and write one record
+    /// per node, with 'route' and 'parent'.
+    #[arg(long)]
+    pub cns: bool,
+
+    /// Visit only this client node (implies --cns); repeatable.
+    #[arg(long = "cn", value_name = "NAME")]
+    pub only_cns: Vec<String>,
+
+    /// Hosts probed at once.
+    #[arg(
+        short = 'j',
+        long = "concurrency",
+        value_name = "N",
+        default_value_t = 100
+    )]
+    pub concurrency: usize,
+
+    /// Start at most N new connections per second.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Port for input lines that name none [default: 22, or 23 with --transport telnet].
+    #[arg(short = 'p', long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Username to log in with (a --credentials file may scope others).
+    #[arg(short = 'u', long, value_name = "USER", default_value = "admin")]
+    pub user: String,
+
+    /// Read the password from the first line of FILE.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+
+    /// Ask for the password on the terminal.
+    #[arg(long)]
+    pub ask_password: bool,
+
+    /// batchscanner network file whose 'username = ...' / 'password = ...' lines scope the
+    /// addresses below them; an address in several sets tries them in order.
+    #[arg(long, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+
+    /// Private key to offer before passwords; repeatable (unencrypted keys; use the agent for
+    /// encrypted ones).
+    #[arg(short = 'i', long = "identity", value_name = "KEY")]
+    pub identities: Vec<PathBuf>,
+
+    /// Do not offer the identities of the SSH agent at SSH_AUTH_SOCK.
+    #[arg(long)]
+    pub no_agent: bool,
+
+    /// Also offer legacy algorithms (diffie-hellman-group14-sha1, group1-sha1,
+    /// group-exchange-sha1, ssh-rsa, aes-cbc, 3des-cbc, hmac-sha1) after the modern ones.
+    #[arg(long)]
+    pub legacy_algorithms: bool,
+
+    /// Host-key policy.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = HostKeyMode::Record)]
+    pub host_keys: HostKeyMode,
+
+    /// known_hosts file for --host-keys tofu or strict.
+    #[arg(long, value_name = "FILE", required_if_eq_any = [("host_keys", "tofu"), ("host_keys", "strict")])]
+    pub known_hosts: Option<PathBuf>,
+
+    /// TCP connect timeout.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// Timeout for the SSH identification and key exchange.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub handshake_timeout: Duration,
+
+    /// Timeout for each authentication attempt (over Telnet: for each login prompt).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub auth_timeout: Duration,
+
+    /// Timeout for the first CLI prompt after login.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub prompt_timeout: Duration,
+
+    /// Timeout for each command's answer.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub command_timeout: Duration,
+
+    /// The most time one host may take, whatever it does; a cut host reports 'deadline'.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub deadline: Duration,
+
+    /// Write records in input order (a reorder window of max(4 x -j, 1024) records bounds the
+    /// memory; a slow host holds back at most that many).
+    #[arg(long)]
+    pub ordered: bool,
+
+    /// Skip hosts that already have a final record in these NDJSON files or batchsave output
+    /// directories; repeatable.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub skip_done: Vec<PathBuf>,
+
+    /// Statuses to try again although --skip-done counts them as final (final by default:
+    /// ok, auth-failed, not-siklu, refused).
+    #[arg(long, value_name = "STATUS,...", value_delimiter = ',')]
+    pub retry: Vec<Status>,
+
+    /// Write a 'skipped' record for each host skipped by --skip-done.
+    #[arg(long)]
+    pub emit_skipped: bool,
+
+    /// Expected number of hosts, for the progress bar's ETA (e.g. from 'ipgen --count').
+    #[arg(long, value_name = "N")]
+    pub total: Option<u64>,
+
+    /// Write the final summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+
+    /// Flush every record as soon as it is written.
+    #[arg(long)]
+    pub line_buffered: bool,
+
+    /// Print nothing on stderr but errors (no progress, no summary).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+/// A flag combination or a file named by a flag that makes the run impossible.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    /// Two flags that do not go together, or a flag missing another.
+    #[error("{0}")]
+    Flags(&'static str),
+    /// A file named by a flag cannot be read.
+    #[error("reading {flag} {path}")]
+    Read {
+        /// The flag, e.g. `--script`.
+        flag: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A private key cannot be loaded.
+    #[error("reading private key {path}")]
+    Key {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: russh::keys::Error,
+    },
+    /// `--at` is not an RFC 3339 time.
+    #[error("--at '{text}' is not an RFC 3339 time")]
+    At {
+        /// What was given.
+        text: String,
+        /// Why.
+        #[source]
+        source: chrono::ParseError,
+    },
+    /// `--ask-password` without a terminal to ask on.
+    #[error("--ask-password needs a terminal")]
+    AskPassword(#[source] std::io::Error),
+    /// The input or the credentials file cannot be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The credentials file is not valid.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
+    /// The known-hosts file is not valid.
+    #[error(transparent)]
+    KnownHosts(#[from] KnownHostsError),
+    /// An earlier run's output cannot be read.
+    #[error(transparent)]
+    Resume(#[from] ResumeError),
+}
+
+/// A run, as the flags configured it: ready to start (see [`super::run`]).
+pub struct ProbeConfig {
+    /// What every host shares; its OpenSSH options are set up when the run starts.
+    pub context: ProbeContext,
+    /// The OpenSSH transport's settings, when it may be used.
+    pub openssh: Option<OpensshSettings>,
+    /// How the run is shaped.
+    pub engine: EngineOptions,
+    /// Hosts already done in earlier runs (`--skip-done`).
+    pub done: DoneSet,
+    /// The addresses to read.
+    pub input: Box<dyn BufRead + Send>,
+    /// Print nothing on stderr but errors.
+    pub quiet: bool,
+    /// Expected number of hosts, for the progress bar.
+    pub total: Option<u64>,
+    /// Where to write the summary as JSON.
+    pub summary: Option<PathBuf>,
+    /// Whether `--skip-done` was given (its notes are printed at start).
+    pub skip_done: bool,
+}
+
+impl ProbeConfig {
+    /// Checks the flags against each other and reads the files they name.
+    pub fn from_args(args: ProbeArgs) -> Result<Self, ArgsError> {
+        let uses_openssh = matches!(args.transport, TransportName::Openssh | TransportName::Auto);
+        if !uses_openssh && (args.ssh_config.is_some() || !args.ssh_options.is_empty()) {
+            return Err(ArgsError::Flags(
+                "-F/--ssh-config and -o/--ssh-option go with --transport openssh or auto",
+            ));
+        }
+        let host_keys = Arc::new(match (args.host_keys, &args.known_hosts) {
+            (HostKeyMode::Record, _) => HostKeyPolicy::Record,
+            (HostKeyMode::Tofu, Some(path)) => HostKeyPolicy::Tofu(KnownHosts::load(path)?),
+            (HostKeyMode::Strict, Some(path)) => HostKeyPolicy::Strict(KnownHosts::load(path)?),
+            (_, None) => {
+                return Err(ArgsError::Flags(
+                    "--host-keys tofu and strict need --known-hosts FILE",
+                ));
+            }
+        });
+        let action = resolve_action(&args)?;
+        let reach = match (args.transport, args.check.as_slice()) {
+            (TransportName::Telnet, _) => Reach::Telnet,
+            (_, []) => Reach::Ssh(match args.transport {
+                TransportName::Native | TransportName::Telnet => SshClient::Native,
+                TransportName::Openssh => SshClient::Openssh,
+                TransportName::Auto => SshClient::Auto,
+            }),
+            (_, protocols) => Reach::Check {
+                ssh: protocols.contains(&Protocol::Ssh),
+                telnet: protocols.contains(&Protocol::Telnet),
+                telnet_port: args.telnet_port,
+            },
+        };
+        if reach == Reach::Telnet && args.platform == PlatformName::Generic {
+            return Err(ArgsError::Flags(
+                "--platform generic runs commands on SSH exec channels, not over Telnet",
+            ));
+        }
+        let password = read_password(&args)?;
+        let default_login = Login {
+            user: args.user.clone(),
+            password,
+        };
+        let credentials = match &args.credentials {
+            None => CredentialBook::single(default_login),
+            Some(path) => {
+                let (name, reader) = pipe::open_input(path)?;
+                CredentialBook::load(default_login, &name, reader)?
+            }
+        };
+        let mut native = NativeOptions::new(
+            args.connect_timeout,
+            args.handshake_timeout,
+            args.auth_timeout,
+            args.legacy_algorithms,
+            host_keys.clone(),
+        );
+        // The OpenSSH client reads its own keys (encrypted ones through the agent); only the
+        // native client needs them loaded here.
+        if args.transport != TransportName::Openssh {
+            for path in &args.identities {
+                let key =
+                    russh::keys::load_secret_key(path, None).map_err(|source| ArgsError::Key {
+                        path: path.clone(),
+                        source,
+                    })?;
+                native.keys.push(Arc::new(key));
+            }
+        }
+        native.use_agent = !args.no_agent && std::env::var_os("SSH_AUTH_SOCK").is_some();
+        let default_port = args.port.unwrap_or(match args.transport {
+            TransportName::Telnet => 23,
+            TransportName::Native | TransportName::Openssh | TransportName::Auto => 22,
+        });
+        let final_statuses: Vec<Status> = FINAL_BY_DEFAULT
+            .into_iter()
+            .filter(|s| !args.retry.contains(s))
+            .collect();
+        let done = DoneSet::load(&args.skip_done, &final_statuses, default_port)?;
+        let (_, input) = pipe::open_input(&args.file)?;
+        let openssh = uses_openssh.then(|| OpensshSettings {
+            program: None,
+            config: args.ssh_config.clone(),
+            options: args.ssh_options.clone(),
+            identities: args.identities.clone(),
+            connect_timeout: args.connect_timeout,
+            handshake_timeout: args.handshake_timeout,
+            auth_timeout: args.auth_timeout,
+            legacy_algorithms: args.legacy_algorithms,
+            deadline: args.deadline,
+            host_keys,
+        });
+        let context = ProbeContext {
+            reach,
+            native: Arc::new(native),
+            openssh: None,
+            telnet: TelnetOptions {
+                connect_timeout: args.connect_timeout,
+                auth_timeout: args.auth_timeout,
+            },
+            credentials,
+            prompt_timeout: args.prompt_timeout,
+            deadline: args.deadline,
+            action,
+            action_options: ActionOptions {
+                command_timeout: args.command_timeout,
+                stop_on_error: args.stop_on_error,
+                allow_errors: args.allow_errors,
+            },
+            platform: match args.platform {
+                PlatformName::Siklu => Platform::Siklu,
+                PlatformName::Generic => Platform::Generic,
+                PlatformName::Auto => Platform::Auto,
+            },
+            client_nodes: args.cns || !args.only_cns.is_empty(),
+            only_cns: args.only_cns,
+        };
+        Ok(ProbeConfig {
+            context,
+            openssh,
+            engine: EngineOptions {
+                concurrency: args.concurrency,
+                rate: args.rate,
+                ordered: args.ordered,
+                line_buffered: args.line_buffered,
+                emit_skipped: args.emit_skipped,
+                default_port,
+            },
+            done,
+            input,
+            quiet: args.quiet,
+            total: args.total,
+            summary: args.summary,
+            skip_done: !args.skip_done.is_empty(),
+        })
+    }
+}
+
+/// The action to run, from --action and the flags that feed it.
+fn resolve_action(args: &ProbeArgs) -> Result<Action, ArgsError> {
+    let mut commands = args.commands.clone();
+    if let Some(path) = &args.script {
+        let text = std::fs::read_to_string(path).map_err(|source| ArgsError::Read {
+            flag: "--script",
+            path: path.clone(),
+            source,
+        })?;
+        commands.extend(script_commands(&text));
+    }
+    let named = args
+        .action
+        .unwrap_or(if commands.is_empty() && args.script.is_none() {
+            ActionName::Scan
+        } else {
+            ActionName::Script
+        });
+    if named != ActionName::Script && !commands.is_empty() {
+        return Err(ArgsError::Flags("-c and --script go with --action script"));
+    }
+    if args.platform == PlatformName::Generic
+        && !matches!(named, ActionName::Script | ActionName::Scan)
+    {
+        return Err(ArgsError::Flags(
+            "--platform generic runs -c/--script commands (or checks the login) only",
+        ));
+    }
+    if named != ActionName::SetTod && (args.time_shift.is_some() || args.at.is_some()) {
+        return Err(ArgsError::Flags(
+            "--time-shift and --at go with --action set-tod",
+        ));
+    }
+    Ok(match named {
+        ActionName::Scan => Action::Scan,
+        ActionName::Show => Action::Show,
+        ActionName::Script if commands.is_empty() => {
+            return Err(ArgsError::Flags(
+                "--action script needs commands: -c CMD or --script FILE",
+            ));
+        }
+        ActionName::Script => Action::Script(commands),
+        ActionName::SetTod => Action::SetTod(match &args.at {
+            Some(text) => ClockSource::At(parse_at(text)?),
+            None => ClockSource::Local {
+                shift_seconds: args.time_shift.unwrap_or(0),
+            },
+        }),
+    })
+}
+
+/// `--time-shift`: hours as a number (batchscanner's time_shift), or a signed duration.
+fn parse_shift(text: &str) -> Result<i64, String> {
+    if let Ok(hours) = text.parse::<f64>() {
+        if hours.is_finite() && hours.abs() < 24.0 * 366.0 {
+            return Ok((hours * 3600.0).round() as i64);
+        }
+        return Err(format!("'{text}' hours is not a sensible clock shift"));
+    }
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text.strip_prefix('+').unwrap_or(text)),
+    };
+    humantime::parse_duration(rest)
+        .map_err(|e| format!("'{text}' is neither hours nor a duration: {e}"))
+        .and_then(|d| i64::try_from(d.as_secs()).map_err(|e| e.to_string()))
+        .map(|seconds| sign * seconds)
+}
+
+/// `--at`: an RFC 3339 time, whose wall-clock part is what the radio is set to.
+fn parse_at(text: &str) -> Result<WallClock, ArgsError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(WallClock::from)
+        .map_err(|source| ArgsError::At {
+            text: text.to_owned(),
+            source,
+        })
+}
+
+/// The password from a file, the terminal or the environment; `admin` when none is given.
+fn read_password(args: &ProbeArgs) -> Result<Secret, ArgsError> {
+    if let Some(path) = &args.password_file {
+        let text = std::fs::read_to_string(path).map_err(|source| ArgsError::Read {
+            flag: "--password-file",
+            path: path.clone(),
+            source,
+        })?;
+        let first = text.lines().next().unwrap_or_default();
+        return Ok(Secret::new(first));
+    }
+    if args.ask_password {
+        let typed = rpassword::prompt_password(format!("password for {}: ", args.user))
+            .map_err(ArgsError::AskPassword)?;
+        return Ok(Secret::new(typed));
+    }
+    if let Ok(password) = std::env::var("SIKPROBE_PASSWORD") {
+        return Ok(Secret::new(password));
+    }
+    Ok(Secret::new("admin"))
+}
