@@ -591,3 +591,252 @@ fn read_password(args: &ProbeArgs) -> Result<Secret, ArgsError> {
     }
     Ok(Secret::new("admin"))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// The flags as the binary flattens them.
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        probe: ProbeArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<ProbeArgs, clap::Error> {
+        Cli::try_parse_from(std::iter::once("sikprobe").chain(args.iter().copied()))
+            .map(|cli| cli.probe)
+    }
+
+    fn config(args: &[&str]) -> Result<ProbeConfig, ArgsError> {
+        ProbeConfig::from_args(parse(args).expect("clap accepts the flags"))
+    }
+
+    fn ok(args: &[&str]) -> ProbeConfig {
+        config(args).unwrap_or_else(|err| panic!("{args:?} refused: {err}"))
+    }
+
+    fn refused(args: &[&str]) -> String {
+        match config(args) {
+            Err(ArgsError::Flags(why)) => why.to_owned(),
+            Err(other) => panic!("{args:?}: not a flag rule: {other}"),
+            Ok(_) => panic!("{args:?} was accepted"),
+        }
+    }
+
+    #[test]
+    fn ssh_options_need_the_openssh_client() {
+        let why = "-F/--ssh-config and -o/--ssh-option go with --transport openssh or auto";
+        assert_eq!(refused(&["-o", "ProxyJump=b"]), why);
+        assert_eq!(refused(&["-F", "cfg", "--transport", "telnet"]), why);
+        for transport in ["openssh", "auto"] {
+            let config = ok(&["-o", "ProxyJump=b", "--transport", transport]);
+            let openssh = config.openssh.expect("OpenSSH settings");
+            assert_eq!(openssh.options, ["ProxyJump=b"]);
+        }
+        assert!(ok(&[]).openssh.is_none());
+    }
+
+    #[test]
+    fn commands_make_a_script_and_go_with_it_only() {
+        assert_eq!(
+            ok(&["-c", "show rf", "-c", "show system"]).context.action,
+            Action::Script(vec!["show rf".into(), "show system".into()])
+        );
+        assert_eq!(
+            refused(&["-c", "show rf", "-a", "show"]),
+            "-c and --script go with --action script"
+        );
+        assert_eq!(
+            refused(&["-a", "script"]),
+            "--action script needs commands: -c CMD or --script FILE"
+        );
+        assert_eq!(ok(&[]).context.action, Action::Scan);
+    }
+
+    #[test]
+    fn a_script_file_is_read_and_a_missing_one_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("change.txt");
+        std::fs::write(&path, "# rename\nset system name a\n\nshow system\n").expect("write");
+        let path = path.to_str().expect("UTF-8 path");
+        assert_eq!(
+            ok(&["--script", path]).context.action,
+            Action::Script(vec!["set system name a".into(), "show system".into()])
+        );
+        let missing = dir.path().join("missing.txt");
+        let missing = missing.to_str().expect("UTF-8 path");
+        match config(&["--script", missing]) {
+            Err(
+                err @ ArgsError::Read {
+                    flag: "--script", ..
+                },
+            ) => {
+                assert_eq!(err.to_string(), format!("reading --script {missing}"));
+            }
+            _ => panic!("a missing script is not named"),
+        }
+    }
+
+    #[test]
+    fn generic_hosts_run_scripts_over_ssh_only() {
+        let why = "--platform generic runs -c/--script commands (or checks the login) only";
+        assert_eq!(refused(&["--platform", "generic", "-a", "show"]), why);
+        assert_eq!(refused(&["--platform", "generic", "-a", "set-tod"]), why);
+        assert_eq!(
+            ok(&["--platform", "generic", "-c", "uname"])
+                .context
+                .platform,
+            Platform::Generic
+        );
+        assert_eq!(
+            refused(&["--platform", "generic", "--transport", "telnet"]),
+            "--platform generic runs commands on SSH exec channels, not over Telnet"
+        );
+    }
+
+    #[test]
+    fn clock_flags_go_with_set_tod() {
+        let why = "--time-shift and --at go with --action set-tod";
+        assert_eq!(refused(&["--time-shift", "2"]), why);
+        assert_eq!(refused(&["--at", "2026-01-02T03:04:05Z"]), why);
+        assert_eq!(
+            ok(&["-a", "set-tod", "--time-shift", "-30m"])
+                .context
+                .action,
+            Action::SetTod(ClockSource::Local {
+                shift_seconds: -1800
+            })
+        );
+        assert_eq!(
+            ok(&["-a", "set-tod", "--at", "2026-01-02T03:04:05+02:00"])
+                .context
+                .action,
+            Action::SetTod(ClockSource::At(WallClock {
+                date: (2026, 1, 2),
+                time: (3, 4, 5)
+            }))
+        );
+        assert!(matches!(
+            config(&["-a", "set-tod", "--at", "tomorrow"]),
+            Err(ArgsError::At { .. })
+        ));
+        assert!(
+            parse(&["--at", "2026-01-02T03:04:05Z", "--time-shift", "1"]).is_err(),
+            "--at and --time-shift exclude each other"
+        );
+    }
+
+    #[test]
+    fn the_default_port_follows_the_transport() {
+        assert_eq!(ok(&[]).engine.default_port, 22);
+        assert_eq!(ok(&["--transport", "telnet"]).engine.default_port, 23);
+        assert_eq!(
+            ok(&["--transport", "telnet", "-p", "2323"])
+                .engine
+                .default_port,
+            2323
+        );
+    }
+
+    #[test]
+    fn transports_and_checks_choose_how_hosts_are_reached() {
+        assert_eq!(ok(&[]).context.reach, Reach::Ssh(SshClient::Native));
+        assert_eq!(
+            ok(&["--transport", "auto"]).context.reach,
+            Reach::Ssh(SshClient::Auto)
+        );
+        assert_eq!(ok(&["--transport", "telnet"]).context.reach, Reach::Telnet);
+        assert_eq!(
+            ok(&["--check", "telnet", "--telnet-port", "2323"])
+                .context
+                .reach,
+            Reach::Check {
+                ssh: false,
+                telnet: true,
+                telnet_port: 2323
+            }
+        );
+        assert!(
+            parse(&["--check", "ssh", "-c", "show rf"]).is_err(),
+            "--check runs no action"
+        );
+    }
+
+    #[test]
+    fn one_client_node_implies_visiting_client_nodes() {
+        let config = ok(&["--cn", "cn1"]);
+        assert!(config.context.client_nodes);
+        assert_eq!(config.context.only_cns, ["cn1"]);
+        assert!(ok(&["--cns"]).context.client_nodes);
+        assert!(!ok(&[]).context.client_nodes);
+    }
+
+    #[test]
+    fn host_key_policies_need_a_known_hosts_file() {
+        assert!(parse(&["--host-keys", "tofu"]).is_err());
+        assert!(parse(&["--host-keys", "strict"]).is_err());
+        let dir = tempfile::tempdir().expect("temp dir");
+        let known = dir.path().join("known_hosts");
+        let known = known.to_str().expect("UTF-8 path");
+        let config = ok(&["--host-keys", "tofu", "--known-hosts", known]);
+        assert!(matches!(
+            *config.context.native.host_keys,
+            HostKeyPolicy::Tofu(_)
+        ));
+    }
+
+    #[test]
+    fn keys_are_loaded_for_the_native_client_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("id_missing");
+        let missing = missing.to_str().expect("UTF-8 path");
+        assert!(matches!(
+            config(&["-i", missing]),
+            Err(ArgsError::Key { .. })
+        ));
+        let config = ok(&["-i", missing, "--transport", "openssh"]);
+        assert!(config.context.native.keys.is_empty());
+        assert_eq!(
+            config.openssh.expect("OpenSSH settings").identities,
+            [PathBuf::from(missing)]
+        );
+    }
+
+    #[test]
+    fn retry_makes_final_statuses_count_as_not_done() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let earlier = dir.path().join("earlier.ndjson");
+        std::fs::write(
+            &earlier,
+            "{\"ip\":\"127.0.0.1\",\"port\":22,\"status\":\"refused\"}\n\
+             {\"ip\":\"127.0.0.2\",\"port\":22,\"status\":\"ok\"}\n",
+        )
+        .expect("write");
+        let earlier = earlier.to_str().expect("UTF-8 path");
+        assert_eq!(ok(&["--skip-done", earlier]).done.len(), 2);
+        assert_eq!(
+            ok(&["--skip-done", earlier, "--retry", "refused"])
+                .done
+                .len(),
+            1
+        );
+        assert!(ok(&["--skip-done", earlier]).skip_done);
+    }
+
+    #[test]
+    fn the_password_comes_from_its_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let missing = dir.path().join("none");
+        let missing = missing.to_str().expect("UTF-8 path");
+        assert!(matches!(
+            config(&["--password-file", missing]),
+            Err(ArgsError::Read {
+                flag: "--password-file",
+                ..
+            })
+        ));
+    }
+}
