@@ -1,9 +1,9 @@
 //! The streaming run: lines in, one record out per line, memory bounded by concurrency.
 //!
 //! zgrab2's shape: an input thread judges each line and feeds a bounded queue
-//! ([`super::input`]); this dispatcher only paces and spawns — at most `-j` host probes at
+//! (`super::input`); this dispatcher only paces and spawns — at most `-j` host probes at
 //! once, at most `--rate` new ones per second; one output thread writes the records
-//! ([`super::output`]). Back-pressure flows from a slow stdout through the writer's queue to
+//! (`super::output`). Back-pressure flows from a slow stdout through the writer's queue to
 //! the dispatcher, so a slow consumer slows the scan instead of growing memory.
 
 use std::io::BufRead;

@@ -2,11 +2,11 @@
 //!
 //! - [`args`] turns the command line's flags into a run's configuration, and [`run`]
 //!   starts and ends a run (runtime, signals, progress, summary);
-//! - [`engine`] dispatches hosts, fed by [`input`] (which judges each line, with [`target`]'s
-//!   grammar and [`resume`]'s done set) and drained by [`output`] (which writes the records),
+//! - [`engine`] dispatches hosts, fed by `input` (which judges each line, with [`target`]'s
+//!   grammar and [`resume`]'s done set) and drained by `output` (which writes the records),
 //!   sharing [`shared`]'s state;
-//! - [`one_host`] probes one host within its deadline: [`reach`] logs in, [`drive`] runs what
-//!   follows on the session ([`client_nodes`] for TG DNs), [`records`] holds the records as
+//! - `one_host` probes one host within its deadline: `reach` logs in, `drive` runs what
+//!   follows on the session (`client_nodes` for TG DNs), `records` holds the records as
 //!   they are built;
 //! - [`context`] is what every host of a run shares, [`credentials`] who logs in where,
 //!   [`summary`] and [`progress`] what the user sees on stderr.

@@ -1,6 +1,6 @@
 //! Reaching a host: logging in over SSH with the client asked for (or native, then OpenSSH as
 //! a fallback), over Telnet, or only checking which protocols accept a login (`--check`).
-//! What happens after the login is [`super::drive`]'s.
+//! What happens after the login is `super::drive`'s.
 
 use std::net::SocketAddr;
 
