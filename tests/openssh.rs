@@ -570,3 +570,142 @@ fn openssh_options_are_refused_without_the_openssh_transport() {
     assert_eq!(probe.status.code(), Some(2), "{}", probe.stderr);
     assert!(probe.stderr.contains("ssh_config"), "{}", probe.stderr);
 }
+
+#[test]
+fn a_remote_command_cut_short_leaves_no_ssh_of_the_run_behind() {
+    // A real sshd runs the command: a master told to stop listening waits for its open
+    // channels, so a cut that only asks it to stop leaves it (and the remote session) alive.
+    let sshd = Sshd::start(2394);
+    let target = format!("127.0.0.1:{}\n", sshd.port);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    for cut in [["--deadline", "3s"], ["--command-timeout", "2s"]] {
+        let mut args = vec![
+            "--transport",
+            "openssh",
+            "--platform",
+            "generic",
+            "-u",
+            "root",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-c",
+            "sleep 120",
+            "-q",
+        ];
+        let key = sshd.key("user_key");
+        args.extend(["-i", &key]);
+        args.extend(cut);
+        let output = start_sikprobe(&args, &[("TMPDIR", tmp.path())], &target)
+            .wait_with_output()
+            .expect("sikprobe runs");
+        assert!(output.status.success(), "{cut:?}");
+        let records = parse_records(&output.stdout);
+        let expected = if cut[0] == "--deadline" {
+            Status::Deadline
+        } else {
+            Status::CommandFailed
+        };
+        assert_eq!(
+            records[0].status, expected,
+            "{cut:?}: {:?}",
+            records[0].error
+        );
+        // A master that stopped listening renames itself 'ssh: [stopped mux]' (no path left
+        // to know it by) and clobbers its environment: it is found by its connection to the
+        // test's sshd.
+        let gone_by = Instant::now() + Duration::from_secs(3);
+        let mut left = ssh_connected_to(sshd.port);
+        while !left.is_empty() && Instant::now() < gone_by {
+            std::thread::sleep(Duration::from_millis(50));
+            left = ssh_connected_to(sshd.port);
+        }
+        assert!(
+            left.is_empty(),
+            "{cut:?}: ssh left behind after sikprobe exited: {left:?}"
+        );
+    }
+
+    // Two Ctrl-C while the command runs: sikprobe exits at once and takes its master along.
+    let key = sshd.key("user_key");
+    let mut child = start_sikprobe(
+        &[
+            "--transport",
+            "openssh",
+            "--platform",
+            "generic",
+            "-u",
+            "root",
+            "-i",
+            &key,
+            "-o",
+            "IdentitiesOnly=yes",
+            "-c",
+            "sleep 120",
+            "-q",
+        ],
+        &[("TMPDIR", tmp.path())],
+        &target,
+    );
+    let logged_in_by = Instant::now() + Duration::from_secs(20);
+    while ssh_connected_to(sshd.port).is_empty() {
+        assert!(Instant::now() < logged_in_by, "no ssh master came up");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The master is up; give the command channel a moment to open on it.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = child.id() as libc::pid_t;
+    for _ in 0..2 {
+        // SAFETY: kill(2) on a child we started and have not reaped yet.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = child.wait().expect("sikprobe exits");
+    assert_eq!(status.code(), Some(130));
+    let gone_by = Instant::now() + Duration::from_secs(3);
+    let mut left = ssh_connected_to(sshd.port);
+    while !left.is_empty() && Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(50));
+        left = ssh_connected_to(sshd.port);
+    }
+    assert!(left.is_empty(), "Ctrl-C twice: ssh left behind: {left:?}");
+}
+
+/// The command lines of live ssh processes with a TCP connection to 127.0.0.1:`port`.
+fn ssh_connected_to(port: u16) -> Vec<String> {
+    // /proc/net/tcp: "sl local_address rem_address st ... inode", addresses as hex IP:PORT.
+    let remote = format!("0100007F:{port:04X}");
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&"01"))
+                .then(|| fields.get(9).map(|inode| format!("socket:[{inode}]")))
+                .flatten()
+        })
+        .collect();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != "ssh" {
+            continue;
+        }
+        let connected = std::fs::read_dir(entry.path().join("fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+            .any(|target| {
+                inodes
+                    .iter()
+                    .any(|inode| target.as_os_str() == inode.as_str())
+            });
+        if connected {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            found.push(cmdline.trim_end().to_owned());
+        }
+    }
+    found
+}

@@ -10,6 +10,7 @@ use openssh::Session;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::time::timeout;
 
+use super::master_process::MasterProcess;
 use crate::transport::{ConnectError, Connection, ExecOutput, Execute, MAX_EXEC_OUTPUT, Shell};
 
 /// How long a closing shell may take before the master is told to stop anyway.
@@ -18,6 +19,8 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// An authenticated OpenSSH control master.
 pub struct OpensshConnection {
     pub(super) session: Arc<Session>,
+    /// Ends the master's process when the connection (or the shell it became) goes.
+    pub(super) process: Option<MasterProcess>,
 }
 
 /// A shell channel through the master (no PTY: the mux protocol has none to give).
@@ -26,6 +29,8 @@ pub struct OpensshShell {
     child: Option<openssh::Child<Arc<Session>>>,
     stdin: Option<openssh::ChildStdin>,
     output: tokio::net::unix::pipe::Receiver,
+    /// Held only to be dropped last: the master's process outlives nothing of this shell.
+    _process: Option<MasterProcess>,
 }
 
 impl Execute for OpensshConnection {
@@ -103,6 +108,7 @@ impl Connection for OpensshConnection {
             child: Some(child),
             stdin,
             output,
+            _process: self.process,
         })
     }
 
@@ -111,8 +117,9 @@ impl Connection for OpensshConnection {
     }
 }
 
-/// Tells the master to stop listening, upon which it exits (no channel is left); if the
-/// session is still shared, its last owner's drop does the same.
+/// Tells the master to stop listening, upon which it exits once no channel is left; if the
+/// session is still shared, its last owner's drop does the same. The [`MasterProcess`] guard
+/// dropped after it ends the process in any case.
 async fn stop_master(session: Arc<Session>) {
     if let Ok(session) = Arc::try_unwrap(session) {
         let _ = session.close().await;

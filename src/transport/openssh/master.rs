@@ -19,6 +19,7 @@ use super::OpensshOptions;
 use super::client_options::ClientSetup;
 use super::known_hosts_file::KnownHostsFile;
 use super::log::LogReport;
+use super::master_process::MasterProcess;
 use crate::transport::{ConnectError, Login, SharedFacts, keep_bounded, lock};
 
 /// One master's own paths and target, besides the run's [`ClientSetup`].
@@ -93,13 +94,14 @@ fn master_timeout(setup: &ClientSetup) -> Duration {
     }
 }
 
-/// Starts an authenticated control master for one login, or says why not.
+/// Starts an authenticated control master for one login, or says why not; the master's
+/// process comes with it when the master tells its pid.
 pub(super) async fn start_master(
     addr: SocketAddr,
     login: &Login,
     options: &OpensshOptions,
     facts: &SharedFacts,
-) -> Result<Session, ConnectError> {
+) -> Result<(Session, Option<MasterProcess>), ConnectError> {
     let setup = &options.setup;
     let host_keys = &*options.host_keys;
     let io_error = |what: &str, e: io::Error| ConnectError::Io(format!("{what}: {e}"));
@@ -175,7 +177,8 @@ pub(super) async fn start_master(
     match status {
         Ok(status) if status.success() => {
             known.learn(addr, host_keys);
-            Ok(Session::new_native_mux(dir))
+            let process = MasterProcess::find(&control, &options.masters).await;
+            Ok((Session::new_native_mux(dir), process))
         }
         Ok(_) => Err(match complaint {
             Some(complaint) => report.failure(addr, host_keys).with_detail(&complaint),

@@ -18,6 +18,7 @@ mod client_options;
 mod known_hosts_file;
 mod log;
 mod master;
+mod master_process;
 mod precheck;
 
 use std::collections::HashSet;
@@ -28,6 +29,7 @@ pub use channels::{OpensshConnection, OpensshShell};
 use client_options::ClientSetup;
 pub use client_options::{OpensshError, OpensshSettings};
 use master::start_master;
+use master_process::LiveMasters;
 use precheck::precheck;
 
 use super::askpass::Askpass;
@@ -43,6 +45,7 @@ pub struct OpensshOptions {
     run_dir: tempfile::TempDir,
     askpass: Askpass,
     logins_in_flight: Mutex<HashSet<i32>>,
+    masters: LiveMasters,
 }
 
 impl OpensshOptions {
@@ -61,13 +64,14 @@ impl OpensshOptions {
             run_dir,
             askpass,
             logins_in_flight: Mutex::default(),
+            masters: LiveMasters::default(),
         })
     }
 
     /// Stops every ssh process of the run at once, for a process that is about to exit without
     /// draining (a second Ctrl-C): login processes are killed with their process groups (their
-    /// askpass too), each listening master is told to stop (it exits as soon as this process's
-    /// channels close), and the run directory is removed. Without it, masters would idle until
+    /// askpass too), each master is told to stop listening and terminated (a master would
+    /// otherwise wait for its open channels), and the run directory is removed. Without it, masters would idle until
     /// `ControlPersist` and a login finishing later could leave a master with no socket.
     pub fn abandon(&self) {
         let logins = std::mem::take(&mut *lock(&self.logins_in_flight));
@@ -81,6 +85,9 @@ impl OpensshOptions {
             if socket.exists() {
                 let _ = openssh_mux_client::shutdown_mux_master(&socket);
             }
+        }
+        for pid in std::mem::take(&mut *lock(&self.masters)) {
+            master_process::terminate(pid);
         }
         let _ = std::fs::remove_dir_all(self.run_dir.path());
     }
@@ -112,9 +119,10 @@ pub async fn connect(
     let mut last = None;
     for login in logins {
         match start_master(addr, login, options, facts).await {
-            Ok(session) => {
+            Ok((session, process)) => {
                 let connection = OpensshConnection {
                     session: Arc::new(session),
+                    process,
                 };
                 return Ok((connection, login.user.clone()));
             }
