@@ -102,6 +102,7 @@ impl<'a> Login<'a> {
     }
 
     /// Runs the client; ssh reads the password from an askpass program written for this run.
+    #[track_caller]
     pub fn run(self) -> Seen {
         let ssh = require("ssh");
         let askpass = Askpass::new(self.password);
