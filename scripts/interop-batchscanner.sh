@@ -3,19 +3,36 @@
 # fleet with '-a scan' and '-a show', and every CSV row must be what 'siksim --describe'
 # predicts, after batchscanner's own documented transformations (reference §2-§5).
 #
-# Needs: python3 with venv, network access to PyPI (once), port 22 on loopback (run as root).
-# Serves 127.190.0.1-127.190.0.20 on port 22 for the duration of the run.
+# Needs: python3 with venv (Debian: python3-venv), network access to PyPI, port 22 on loopback
+# (run as root). Serves 127.190.0.1-127.190.0.20 on port 22 for the duration of the run.
 # usage: scripts/interop-batchscanner.sh [WORKDIR]   (exit 0: every row matched)
+# Without WORKDIR it works in a temporary directory (about 55 MB, the virtualenv mostly) and
+# removes it at exit; a WORKDIR is kept, and its virtualenv reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-work=${1:-$(mktemp -d -t siksim-interop.XXXXXX)}
-mkdir -p "$work"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; true; }
+fail() { echo "interop: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || fail "needs root: batchscanner only connects to port 22"
+python3 -c 'import ensurepip, venv' 2>/dev/null ||
+    fail "needs python3 -m venv (Debian package python3-venv): run the tests with" \
+        "scripts/test.sh as root, which installs it, or apt-get install python3-venv"
+
+pid='' work='' temporary=''
+cleanup() {
+    if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; fi
+    if [ -n "$temporary" ]; then rm -rf "$temporary"; fi
+    true
+}
 trap cleanup EXIT
+if [ $# -gt 0 ]; then
+    work=$1
+else
+    temporary=$(mktemp -d -t siksim-interop.XXXXXX)
+    work=$temporary
+fi
+mkdir -p "$work"
 
 echo "interop: batchscanner 0.1.7 in $work/venv"
 if [ ! -x "$work/venv/bin/batchscanner" ]; then

@@ -7,51 +7,34 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use sikscan::record::{RadioType, Record, Status};
-use support::{Siksim, addresses, describe, sikprobe, temp_file};
+use support::fleet::{fleet, group};
+use support::{Siksim, addresses, assert_all_ok, sikprobe, temp_file};
 
 /// Every action test serves on this port; each test has its own address range.
 const PORT: &str = "2302";
 
-/// One radio of each kind, plus a pager and a huge-output radio, at 127.111.0.1-6.
-const FLEET: &str = "\
-[[group]]
-addresses = \"127.111.0.1\"
-persona = \"eh\"
-[[group]]
-addresses = \"127.111.0.2\"
-persona = \"bu\"
-[[group]]
-addresses = \"127.111.0.3\"
-persona = \"tu\"
-[[group]]
-addresses = \"127.111.0.4\"
-persona = \"tg\"
-cns = 3
-unreachable_cns = 1
-[[group]]
-addresses = \"127.111.0.5\"
-persona = \"pager\"
-page_lines = 4
-[[group]]
-addresses = \"127.111.0.6\"
-persona = \"huge\"
-";
-
 struct Fleet {
     _siksim: Siksim,
-    _dir: tempfile::TempDir,
     truth: Vec<serde_json::Value>,
 }
 
-fn fleet(fleet: &str, range_octet: u8) -> Fleet {
-    let text = fleet.replace("127.111.", &format!("127.{range_octet}."));
-    let (dir, path) = temp_file("fleet.toml", &text);
-    let path = path.to_str().expect("UTF-8 path").to_owned();
-    let siksim = Siksim::start(&["--fleet", &path, "--port", PORT, "-q"]);
-    let truth = describe(&["--fleet", &path, "--port", PORT]);
+/// Serves one radio of each kind, plus a pager and a huge-output radio, at 127.N.0.1-6.
+fn fleet_at(range_octet: u8) -> Fleet {
+    let at = |last: u8| format!("127.{range_octet}.0.{last}");
+    let radios = fleet([
+        group(&at(1), "eh"),
+        group(&at(2), "bu"),
+        group(&at(3), "tu"),
+        group(&at(4), "tg")
+            .with("cns", 3)
+            .with("unreachable_cns", 1),
+        group(&at(5), "pager").with("page_lines", 4),
+        group(&at(6), "huge"),
+    ]);
+    let siksim = Siksim::serve(&radios, &["--port", PORT, "-q"]);
+    let truth = siksim.describe();
     Fleet {
         _siksim: siksim,
-        _dir: dir,
         truth,
     }
 }
@@ -117,7 +100,7 @@ fn by_ip(records: &[Record]) -> HashMap<IpAddr, &Record> {
 
 #[test]
 fn show_parses_every_radio_type_as_the_ground_truth_says() {
-    let fleet = fleet(FLEET, 111);
+    let fleet = fleet_at(111);
     let probe = sikprobe(
         &["-p", PORT, "-q", "--action", "show", "--cns"],
         &addresses("127.111.0.1-127.111.0.6"),
@@ -185,7 +168,7 @@ fn show_parses_every_radio_type_as_the_ground_truth_says() {
 
 #[test]
 fn scripts_record_each_command_and_fail_on_cli_errors() {
-    let _fleet = fleet(FLEET, 112);
+    let _fleet = fleet_at(112);
     let (_dir, script) = temp_file(
         "script.txt",
         "# a comment, then a blank line\n\nshow system\nshow nonsense\nshow rf\n",
@@ -235,15 +218,15 @@ fn scripts_record_each_command_and_fail_on_cli_errors() {
         ],
         &input,
     );
+    assert_all_ok(&lenient.records);
     for record in &lenient.records {
-        assert_eq!(record.status, Status::Ok, "{:?}", record.ip);
         assert_eq!(record.commands.as_ref().map(|c| c[1].ok), Some(false));
     }
 }
 
 #[test]
 fn set_tod_sets_the_clock_and_reads_it_back() {
-    let _fleet = fleet(FLEET, 113);
+    let _fleet = fleet_at(113);
     let input = addresses("127.113.0.1-127.113.0.4");
     let probe = sikprobe(
         &[
@@ -259,14 +242,8 @@ fn set_tod_sets_the_clock_and_reads_it_back() {
     );
     assert!(probe.status.success(), "{}", probe.stderr);
     assert_eq!(probe.records.len(), 4);
+    assert_all_ok(&probe.records);
     for record in &probe.records {
-        assert_eq!(
-            record.status,
-            Status::Ok,
-            "{:?}: {:?}",
-            record.ip,
-            record.error
-        );
         let show = record.show.as_ref().expect("clock values");
         assert_eq!(show["clock_set"], "2031-02-03 04:05:06");
         let after = show["clock_after"].as_str().expect("read back");
@@ -292,7 +269,7 @@ fn set_tod_sets_the_clock_and_reads_it_back() {
 
 #[test]
 fn cn_names_restrict_the_client_nodes_visited() {
-    let _fleet = fleet(FLEET, 114);
+    let _fleet = fleet_at(114);
     let probe = sikprobe(&["-p", PORT, "-q", "--cn", "cn2"], "127.114.0.4\n");
     assert!(probe.status.success(), "{}", probe.stderr);
     let routes: Vec<&str> = probe
@@ -312,7 +289,7 @@ fn cn_names_restrict_the_client_nodes_visited() {
 
 #[test]
 fn set_tod_shifts_the_local_clock() {
-    let _fleet = fleet(FLEET, 115);
+    let _fleet = fleet_at(115);
     let expected = chrono::Local::now().naive_local() + chrono::TimeDelta::minutes(150);
     let probe = sikprobe(
         &[

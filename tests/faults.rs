@@ -2,7 +2,8 @@
 //! a corpus of bad input for every tool, and a fleet where every failure persona misbehaves at
 //! once.
 //!
-//! Every process is the real binary and every pipe a real pipe; all traffic stays on loopback
+//! Every process is the real binary and every pipe a real pipe (the slow consumer is a thread
+//! of the test between two of them); all traffic stays on loopback
 //! (127.130.0.0/16 and up, ports 2330+, which no other test uses). The tests of this file run
 //! one at a time (see [`serial`]): they measure peak memory and wall time, which a neighbour
 //! test on the same two cores would distort.
@@ -11,16 +12,19 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{Rng, RngExt, SeedableRng};
 use sikscan::record::{Record, Status};
-use support::{IPGEN, SIKPROBE, SIKSIM, Siksim, describe, parse_records};
+use support::{IPGEN, SIKPROBE, SIKSIM, Siksim, assert_all_ok, describe, parse_records};
 
 const BATCHSAVE: &str = env!("CARGO_BIN_EXE_batchsave");
 
@@ -47,58 +51,82 @@ fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A small seeded generator (splitmix64): the random points of a run are replayable from the
-/// seed it prints.
-struct Rng(u64);
+/// The random points and bytes of a run, replayable from the seed it prints: FAULTS_SEED when
+/// set, else a fresh one.
+fn seeded_rng() -> StdRng {
+    let seed = std::env::var("FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random::<u64>);
+    eprintln!("faults: seed {seed} (replay with FAULTS_SEED={seed})");
+    StdRng::seed_from_u64(seed)
+}
 
-impl Rng {
-    /// Seeded from FAULTS_SEED when set, else from the clock; the seed is printed either way.
-    fn from_env() -> Rng {
-        let seed = std::env::var("FAULTS_SEED")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| {
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(1, |d| d.as_nanos() as u64)
-            });
-        eprintln!("faults: seed {seed} (replay with FAULTS_SEED={seed})");
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `low..high`.
-    fn range(&mut self, low: u64, high: u64) -> u64 {
-        low + self.next() % (high - low)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
+/// `len` random bytes.
+fn random_bytes(rng: &mut StdRng, len: usize) -> Vec<u8> {
+    let mut bytes = vec![0; len];
+    rng.fill_bytes(&mut bytes);
+    bytes
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pipelines of real processes
 
-/// One stage of a pipeline: a name for messages, the program and its arguments.
+/// One stage of a pipeline: a name for messages, and what runs there.
 struct Stage {
     name: &'static str,
-    program: String,
-    args: Vec<String>,
+    runs: Runs,
+}
+
+/// What a stage runs.
+enum Runs {
+    /// A program with its arguments.
+    Program { program: String, args: Vec<String> },
+    /// A thread of the test that copies the previous stage's output to the next stage's input
+    /// at this many bytes a second, as `pv -L` would.
+    Throttle { bytes_per_second: usize },
 }
 
 fn stage(name: &'static str, program: &str, args: &[&str]) -> Stage {
     Stage {
         name,
-        program: program.to_owned(),
-        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        runs: Runs::Program {
+            program: program.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+        },
+    }
+}
+
+/// A consumer that takes no more than `bytes_per_second`, between two programs.
+fn throttle(name: &'static str, bytes_per_second: usize) -> Stage {
+    Stage {
+        name,
+        runs: Runs::Throttle { bytes_per_second },
+    }
+}
+
+/// Copies `from` to `to` at `bytes_per_second` on average until `from` ends or `to` is closed,
+/// then closes `to`. Each read takes at most a tenth of a second's worth, so what it holds is
+/// bounded like a pipe's buffer.
+fn copy_throttled(mut from: impl Read, mut to: impl Write, bytes_per_second: usize) {
+    let started = Instant::now();
+    let mut chunk = vec![0; (bytes_per_second / 10).max(1)];
+    let mut copied = 0;
+    loop {
+        let read = match from.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if to.write_all(&chunk[..read]).is_err() {
+            break;
+        }
+        copied += read;
+        let due = Duration::from_secs_f64(copied as f64 / bytes_per_second as f64);
+        if let Some(early) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(early);
+        }
     }
 }
 
@@ -114,6 +142,7 @@ struct Ended {
 /// to a file for the messages.
 struct Pipeline {
     stages: Vec<(&'static str, Child)>,
+    throttles: Vec<JoinHandle<()>>,
     group: i32,
     logs: PathBuf,
     started: Instant,
@@ -122,14 +151,30 @@ struct Pipeline {
 impl Pipeline {
     fn start(stages: Vec<Stage>, logs: &Path) -> Pipeline {
         let mut running: Vec<(&'static str, Child)> = Vec::new();
+        let mut throttles = Vec::new();
+        // The output of the program before, and a throttle's input and rate while it waits for
+        // the program it feeds.
+        let mut upstream = None;
+        let mut throttled = None;
         let mut group = 0;
         let count = stages.len();
         for (i, stage) in stages.into_iter().enumerate() {
-            let stdin = match running.last_mut() {
-                Some((_, previous)) => {
-                    Stdio::from(previous.stdout.take().expect("previous stdout piped"))
+            let (program, args) = match stage.runs {
+                Runs::Program { program, args } => (program, args),
+                Runs::Throttle { bytes_per_second } => {
+                    let from = upstream.take();
+                    assert!(
+                        from.is_some() && i + 1 < count,
+                        "a throttle goes between two programs"
+                    );
+                    throttled = from.map(|from| (from, bytes_per_second));
+                    continue;
                 }
-                None => Stdio::null(),
+            };
+            let stdin = match (&throttled, upstream.take()) {
+                (Some(_), _) => Stdio::piped(),
+                (None, Some(previous)) => Stdio::from(previous),
+                (None, None) => Stdio::null(),
             };
             let stdout = if i + 1 == count {
                 Stdio::null()
@@ -138,22 +183,30 @@ impl Pipeline {
             };
             let stderr =
                 File::create(logs.join(format!("{}.stderr", stage.name))).expect("stderr log file");
-            let child = Command::new(&stage.program)
-                .args(&stage.args)
+            let mut child = Command::new(&program)
+                .args(&args)
                 .stdin(stdin)
                 .stdout(stdout)
                 .stderr(stderr)
                 // The first stage leads the group; it is not reaped before the others join.
                 .process_group(group)
                 .spawn()
-                .unwrap_or_else(|e| panic!("{} starts: {e}", stage.program));
+                .unwrap_or_else(|e| panic!("{program} starts: {e}"));
             if group == 0 {
                 group = child.id() as i32;
             }
+            if let Some((from, bytes_per_second)) = throttled.take() {
+                let to = child.stdin.take().expect("stdin piped");
+                throttles.push(std::thread::spawn(move || {
+                    copy_throttled(from, to, bytes_per_second);
+                }));
+            }
+            upstream = child.stdout.take();
             running.push((stage.name, child));
         }
         Pipeline {
             stages: running,
+            throttles,
             group,
             logs: logs.to_owned(),
             started: Instant::now(),
@@ -234,6 +287,10 @@ impl Pipeline {
                 );
             }
             std::thread::sleep(Duration::from_millis(10));
+        }
+        // With the programs on both sides gone, a throttle has seen its input end.
+        for throttle in self.throttles {
+            throttle.join().expect("a throttle thread");
         }
         Finished {
             ended,
@@ -512,7 +569,7 @@ enum Fault {
 #[test]
 fn signals_at_random_points_lose_nothing_and_a_rerun_completes_the_set() {
     let _serial = serial();
-    let mut rng = Rng::from_env();
+    let mut rng = seeded_rng();
     let _fleet = Siksim::start(&[KILL_FLEET, "--persona", "eh", "--port", KILL_PORT, "-q"]);
     let all: BTreeSet<IpAddr> = support::addresses(KILL_FLEET)
         .lines()
@@ -525,8 +582,8 @@ fn signals_at_random_points_lose_nothing_and_a_rerun_completes_the_set() {
         Fault::KillProbe,
         Fault::KillBatchsave,
     ] {
-        let after = rng.range(1, 4000) as usize;
-        let delay = Duration::from_millis(rng.range(0, 250));
+        let after = rng.random_range(1..4000);
+        let delay = Duration::from_millis(rng.random_range(0..250));
         eprintln!("faults: {fault:?} after {after} records + {delay:?}");
         signal_then_resume(fault, after, delay, &all);
     }
@@ -591,15 +648,7 @@ fn signal_then_resume(fault: Fault, after: usize, delay: Duration, all: &BTreeSe
     let per_ip = saved.per_ip();
     let twice: Vec<_> = per_ip.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "{fault:?}: hosts saved twice: {twice:?}");
-    for record in &saved.records {
-        assert_eq!(
-            record.status,
-            Status::Ok,
-            "{:?}: {:?}",
-            record.ip,
-            record.error
-        );
-    }
+    assert_all_ok(&saved.records);
     let finished_set: BTreeSet<&str> = finished.iter().map(String::as_str).collect();
     for line in &finished {
         let _: Record = serde_json::from_str(line)
@@ -733,7 +782,7 @@ fn signal_then_resume(fault: Fault, after: usize, delay: Duration, all: &BTreeSe
     assert!(wrong.is_empty(), "{fault:?}: not exactly once: {wrong:?}");
     let have: BTreeSet<IpAddr> = per_ip.keys().copied().collect();
     assert_eq!(&have, all, "{fault:?}: every host saved after the rerun");
-    assert!(saved.records.iter().all(|r| r.status == Status::Ok));
+    assert_all_ok(&saved.records);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -788,7 +837,8 @@ fn a_slow_consumer_slows_the_scan_instead_of_growing_sikprobes_memory() {
     // kept scanning regardless would hold the rest in memory by then.
     const RATE: usize = 128 * 1024;
     let window = fast.elapsed.mul_f64(1.5).max(Duration::from_secs(5));
-    // sikprobe's widened stdout pipe (1 MiB), pv's buffer and the pipe into batchsave.
+    // At most: sikprobe's widened stdout pipe (1 MiB), the throttle's chunk (a tenth of a
+    // second's worth) and the pipe into batchsave (64 KiB).
     let buffers = 2 << 20;
     let drained = RATE * window.as_secs() as usize + buffers;
     assert!(
@@ -801,7 +851,7 @@ fn a_slow_consumer_slows_the_scan_instead_of_growing_sikprobes_memory() {
         vec![
             stage("ipgen", IPGEN, &[SLOW_FLEET]),
             stage("sikprobe", SIKPROBE, &probe_args),
-            stage("pv", "pv", &["-q", "-L", &RATE.to_string()]),
+            throttle("throttle", RATE),
             stage(
                 "batchsave",
                 BATCHSAVE,
@@ -821,7 +871,8 @@ fn a_slow_consumer_slows_the_scan_instead_of_growing_sikprobes_memory() {
     slow.assert_no_panic();
     eprintln!(
         "faults: sikprobe peak RSS {fast_peak} KiB with a fast consumer ({:.1}s), \
-         {slow_peak} KiB after {window:?} behind pv -L {RATE}; records {record_bytes} bytes",
+         {slow_peak} KiB after {window:?} behind a consumer of {RATE} bytes/s; records \
+         {record_bytes} bytes",
         fast.elapsed.as_secs_f64()
     );
     // Bounded by -j and the record queue, not by the fleet: a few MB of slack for the
@@ -875,12 +926,12 @@ fn run(program: &str, args: &[&str], input: &[u8]) -> Run {
 }
 
 /// The bad-input corpus: name, contents.
-fn corpus(rng: &mut Rng) -> Vec<(&'static str, Vec<u8>)> {
+fn corpus(rng: &mut StdRng) -> Vec<(&'static str, Vec<u8>)> {
     // Random bytes, without '#' so that no garbage line reads as a comment, and starting with
     // a byte that is never UTF-8, so the first bad line is known.
     let mut garbage = vec![0xff];
     garbage.extend(
-        rng.bytes(64 * 1024)
+        random_bytes(rng, 64 * 1024)
             .into_iter()
             .map(|b| if b == b'#' { b'%' } else { b }),
     );
@@ -903,7 +954,7 @@ fn file_with(dir: &Path, name: &str, contents: &[u8]) -> String {
 #[test]
 fn ipgen_rejects_bad_input_with_file_line_and_status_2() {
     let _serial = serial();
-    let mut rng = Rng::from_env();
+    let mut rng = seeded_rng();
     let dir = tempfile::tempdir().expect("temp dir");
     for (name, contents) in corpus(&mut rng) {
         // A good line first: nothing may be printed before the whole input is validated.
@@ -989,7 +1040,7 @@ fn input_lines(input: &[u8]) -> usize {
 #[test]
 fn sikprobe_gives_every_bad_line_an_invalid_input_record_and_goes_on() {
     let _serial = serial();
-    let mut rng = Rng::from_env();
+    let mut rng = seeded_rng();
     let _fleet = Siksim::start(&[BAD_FLEET, "--persona", "eh", "--port", BAD_PORT, "-q"]);
     for (name, contents) in corpus(&mut rng) {
         // Good hosts around the bad part, one of them with a CRLF line end: none may be lost.
@@ -1051,7 +1102,7 @@ fn sikprobe_gives_every_bad_line_an_invalid_input_record_and_goes_on() {
 #[test]
 fn batchsave_rejects_bad_lines_into_rejects_ndjson_and_keeps_every_record() {
     let _serial = serial();
-    let mut rng = Rng::from_env();
+    let mut rng = seeded_rng();
     let good = |n: u8| format!("{{\"ip\":\"127.0.0.{n}\",\"status\":\"ok\"}}");
     let mut input = Vec::new();
     let mut expect_rejected = BTreeSet::new();
@@ -1065,7 +1116,7 @@ fn batchsave_rejects_bad_lines_into_rejects_ndjson_and_keeps_every_record() {
         }
     };
     push(&mut input, format!("{}\r", good(1)).as_bytes(), false); // CRLF
-    for chunk in rng.bytes(16 * 1024).split(|&b| b == b'\n') {
+    for chunk in random_bytes(&mut rng, 16 * 1024).split(|&b| b == b'\n') {
         // A garbage line that is blank is skipped, not rejected.
         if !chunk.iter().all(u8::is_ascii_whitespace) {
             push(&mut input, chunk, true);
@@ -1151,7 +1202,7 @@ fn batchsave_rejects_bad_lines_into_rejects_ndjson_and_keeps_every_record() {
 #[test]
 fn siksim_names_what_is_wrong_in_a_fleet_and_exits_2() {
     let _serial = serial();
-    let mut rng = Rng::from_env();
+    let mut rng = seeded_rng();
     let dir = tempfile::tempdir().expect("temp dir");
     let describe_fleet = |path: &str| run(SIKSIM, &["--describe", "--fleet", path], b"");
     for (name, contents) in corpus(&mut rng) {

@@ -4,28 +4,18 @@
 mod support;
 
 use sikscan::record::{RadioType, Status};
-use support::{Siksim, addresses, sikprobe, temp_file};
+use support::fleet::{fleet, group};
+use support::{Siksim, addresses, sikprobe};
 
 const PORT: &str = "2303";
 
 #[test]
 fn a_mixed_fleet_runs_commands_on_linux_hosts_and_the_cli_on_radios() {
-    let fleet = "\
-[[group]]
-addresses = \"127.116.0.1-127.116.0.2\"
-persona = \"linux\"
-[[group]]
-addresses = \"127.116.0.3\"
-persona = \"eh\"
-";
-    let (_dir, path) = temp_file("fleet.toml", fleet);
-    let _fleet = Siksim::start(&[
-        "--fleet",
-        path.to_str().expect("UTF-8"),
-        "--port",
-        PORT,
-        "-q",
+    let mixed = fleet([
+        group("127.116.0.1-127.116.0.2", "linux"),
+        group("127.116.0.3", "eh"),
     ]);
+    let _fleet = Siksim::serve(&mixed, &["--port", PORT, "-q"]);
     let input = addresses("127.116.0.1-127.116.0.3");
     let probe = sikprobe(
         &["-p", PORT, "--ordered", "-c", "whoami", "-c", "uname -a"],

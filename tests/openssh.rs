@@ -5,16 +5,19 @@
 mod support;
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status, Transport};
+use support::fleet::{Fleet, fleet, group};
+use support::require::require;
 use support::{
-    Siksim, Sshd, addresses, assert_matches_ground_truth, describe, parse_records, sikprobe,
-    start_sikprobe, temp_file,
+    Siksim, Sshd, addresses, assert_all_ok, assert_matches_ground_truth, describe, parse_records,
+    sikprobe, start_sikprobe, temp_file,
 };
 
 /// Every test of this file serves on this port; each has its own address range.
@@ -28,17 +31,16 @@ fn ip(text: &str) -> IpAddr {
     text.parse().expect("an address")
 }
 
-/// Serves a fleet file; returns the guard, the file's directory and the file's path.
-fn serve(fleet: &str, extra: &[&str]) -> (Siksim, tempfile::TempDir, String) {
-    let (dir, path) = temp_file("fleet.toml", fleet);
-    let path = path.to_str().expect("UTF-8 path").to_owned();
-    let mut args = vec!["--fleet", path.as_str(), "--port", PORT, "-q"];
+/// Serves a fleet on PORT with `extra` arguments.
+fn serve(fleet: &Fleet, extra: &[&str]) -> Siksim {
+    let mut args = vec!["--port", PORT, "-q"];
     args.extend_from_slice(extra);
-    (Siksim::start(&args), dir, path)
+    Siksim::serve(fleet, &args)
 }
 
 #[test]
 fn the_demo_fleet_over_openssh_is_reported_as_its_ground_truth_says() {
+    require("ssh");
     let _fleet = Siksim::start(&["--demo", "--port", PORT, "-q"]);
     let truth: Vec<serde_json::Value> = describe(&["--demo", "--port", PORT])
         .into_iter()
@@ -112,19 +114,15 @@ fn the_demo_fleet_over_openssh_is_reported_as_its_ground_truth_says() {
 
 #[test]
 fn hung_radios_time_out_or_are_cut_at_the_deadline_and_leave_no_ssh_behind() {
-    let fleet = "\
-[[group]]
-addresses = \"127.160.1.1\"
-persona = \"hang\"
-model = \"EH-8010FX\"
-[[group]]
-addresses = \"127.160.1.2\"
-persona = \"kbd-interactive\"
-[[group]]
-addresses = \"127.160.1.3\"
-persona = \"slow\"
-";
-    let (_fleet, _dir, _) = serve(fleet, &[]);
+    require("ssh");
+    let _fleet = serve(
+        &fleet([
+            group("127.160.1.1", "hang").with("model", "EH-8010FX"),
+            group("127.160.1.2", "kbd-interactive"),
+            group("127.160.1.3", "slow"),
+        ]),
+        &[],
+    );
     // A TMPDIR of its own, so this test can find its own ssh masters among other tests'.
     let tmp = tempfile::tempdir().expect("temp dir");
     let run = |extra: &[&str]| {
@@ -181,26 +179,23 @@ persona = \"slow\"
 fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
     // Five radios hang after their prompt (live masters) and three are still logging in (ssh
     // login processes waiting on a 30 s login), so both kinds are in flight at the signals.
-    let fleet = "\
-[[group]]
-addresses = \"127.160.6.1-127.160.6.5\"
-persona = \"hang\"
-model = \"EH-8010FX\"
-[[group]]
-addresses = \"127.160.6.6-127.160.6.8\"
-persona = \"slow\"
-login_delay = \"30s\"
-";
-    let (_fleet, _dir, _) = serve(fleet, &[]);
+    require("ssh");
+    let _fleet = serve(
+        &fleet([
+            group("127.160.6.1-127.160.6.5", "hang").with("model", "EH-8010FX"),
+            group("127.160.6.6-127.160.6.8", "slow").with("login_delay", "30s"),
+        ]),
+        &[],
+    );
     let tmp = tempfile::tempdir().expect("temp dir");
     let mine = tmp.path().to_str().expect("UTF-8").to_owned();
-    let child = start_sikprobe(
+    // Not -q: the note on stderr tells when the first Ctrl-C has been taken.
+    let mut child = start_sikprobe(
         &[
             "--transport",
             "openssh",
             "-p",
             PORT,
-            "-q",
             "--command-timeout",
             "60s",
             "--auth-timeout",
@@ -211,12 +206,13 @@ login_delay = \"30s\"
         &[("TMPDIR", tmp.path())],
         &addresses("127.160.6.1-127.160.6.8"),
     );
-    // All eight ssh processes (masters of the hung radios, logins of the slow ones) are up.
+    let notes = stderr_lines(&mut child);
+    // All eight ssh processes are up: the masters of the five hung radios, detached from their
+    // login once it succeeded, and the three slow radios' logins, still sikprobe's children.
     let up_by = Instant::now() + Duration::from_secs(20);
-    while processes_mentioning(&mine).len() < 8 && Instant::now() < up_by {
-        std::thread::sleep(Duration::from_millis(100));
+    while logins_and_masters(&mine, child.id()) != (3, 5) && Instant::now() < up_by {
+        std::thread::sleep(Duration::from_millis(50));
     }
-    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         processes_mentioning(&mine).len(),
         8,
@@ -225,11 +221,19 @@ login_delay = \"30s\"
 
     let pid = i32::try_from(child.id()).expect("a pid");
     let started = Instant::now();
-    for _ in 0..2 {
-        // SAFETY: kill(2) on a child we started and have not reaped yet.
-        unsafe { libc::kill(pid, libc::SIGINT) };
-        std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on a child we started and have not reaped yet.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    // The second signal only once sikprobe has taken the first (two at once may arrive as one).
+    let taken_by = Instant::now() + Duration::from_secs(10);
+    loop {
+        match notes.recv_timeout(taken_by.saturating_duration_since(Instant::now())) {
+            Ok(line) if line.contains("interrupted: finishing the hosts in flight") => break,
+            Ok(_) => {}
+            Err(e) => panic!("sikprobe did not take the first Ctrl-C within 10s: {e:?}"),
+        }
     }
+    // SAFETY: as above; sikprobe is still running, waiting for the hosts in flight.
+    unsafe { libc::kill(pid, libc::SIGINT) };
     let output = child.wait_with_output().expect("sikprobe exits");
     assert_eq!(output.status.code(), Some(130));
     assert!(
@@ -246,6 +250,44 @@ login_delay = \"30s\"
         .map(|entry| entry.path())
         .collect();
     assert!(left.is_empty(), "the run directory is removed: {left:?}");
+}
+
+/// sikprobe's stderr, line by line as it comes, from a thread that reads it to the end.
+fn stderr_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    lines
+}
+
+/// Of the live processes that mention `text`, how many are children of `parent` (ssh logins in
+/// progress) and how many are not (control masters, which `ssh -f` detaches once logged in).
+fn logins_and_masters(text: &str, parent: u32) -> (usize, usize) {
+    let parent = parent.to_string();
+    let (mut logins, mut masters) = (0, 0);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let read = |name: &str| std::fs::read_to_string(entry.path().join(name));
+        let (Ok(cmdline), Ok(status)) = (read("cmdline"), read("status")) else {
+            continue;
+        };
+        if !cmdline.contains(text) {
+            continue;
+        }
+        let ppid = status
+            .lines()
+            .find_map(|line| line.strip_prefix("PPid:"))
+            .map(str::trim);
+        if ppid == Some(parent.as_str()) {
+            logins += 1;
+        } else {
+            masters += 1;
+        }
+    }
+    (logins, masters)
 }
 
 /// The processes that still mention `text` after waiting up to `grace` for them to go (a
@@ -277,21 +319,16 @@ fn processes_mentioning(text: &str) -> Vec<String> {
 
 #[test]
 fn auto_tries_openssh_only_where_the_native_client_cannot_get_through() {
-    let fleet = "\
-[[group]]
-addresses = \"127.160.2.1\"
-persona = \"eh\"
-[[group]]
-addresses = \"127.160.2.2\"
-persona = \"legacy-only\"
-[[group]]
-addresses = \"127.160.2.3\"
-persona = \"wrong-password\"
-[[group]]
-addresses = \"127.160.2.4\"
-persona = \"garbage\"
-";
-    let (_fleet, _dir, _) = serve(fleet, &[]);
+    require("ssh");
+    let _fleet = serve(
+        &fleet([
+            group("127.160.2.1", "eh"),
+            group("127.160.2.2", "legacy-only"),
+            group("127.160.2.3", "wrong-password"),
+            group("127.160.2.4", "garbage"),
+        ]),
+        &[],
+    );
     let probe = sikprobe(
         &[
             "--transport",
@@ -333,12 +370,16 @@ persona = \"garbage\"
 #[test]
 fn passwords_reach_ssh_through_askpass_never_argv_or_environment() {
     const PASSWORD: &str = "Tr0ub4dor-askpass-7731";
-    let fleet = format!(
-        "user = \"admin\"\npassword = \"{PASSWORD}\"\n[[group]]\naddresses = \
-         \"127.160.3.1-127.160.3.4\"\npersona = \"slow\"\n[[group]]\naddresses = \
-         \"127.160.3.5\"\npersona = \"kbd-interactive\"\n"
+    require("ssh");
+    let _fleet = serve(
+        &fleet([
+            group("127.160.3.1-127.160.3.4", "slow"),
+            group("127.160.3.5", "kbd-interactive"),
+        ])
+        .user("admin")
+        .password(PASSWORD),
+        &[],
     );
-    let (_fleet, _dir, _) = serve(&fleet, &[]);
     // Two password sets for every address: the first is wrong, the second logs in.
     let (_cred_dir, credentials) = temp_file(
         "network.txt",
@@ -396,8 +437,8 @@ fn passwords_reach_ssh_through_askpass_never_argv_or_environment() {
     );
     assert!(leaks.is_empty(), "the password showed in: {leaks:?}");
     assert_eq!(probe.records.len(), 5);
+    assert_all_ok(&probe.records);
     for record in &probe.records {
-        assert_eq!(record.status, Status::Ok, "{:?}", record.error);
         assert_eq!(record.user.as_deref(), Some("admin"));
         assert_eq!(record.transport, Some(Transport::Openssh));
     }
@@ -406,7 +447,8 @@ fn passwords_reach_ssh_through_askpass_never_argv_or_environment() {
 
 #[test]
 fn host_keys_are_learnt_checked_and_changes_rejected() {
-    let fleet = "[[group]]\naddresses = \"127.160.4.1-127.160.4.3\"\npersona = \"eh\"\n";
+    require("ssh");
+    let radios = fleet([group("127.160.4.1-127.160.4.3", "eh")]);
     let (_keys_dir, known) = temp_file("known_hosts", "");
     let known = known.to_str().expect("UTF-8 path").to_owned();
     let input = addresses("127.160.4.1-127.160.4.3");
@@ -428,20 +470,16 @@ fn host_keys_are_learnt_checked_and_changes_rejected() {
         .records
     };
     {
-        let (_fleet, _dir, _) = serve(fleet, &[]);
+        let _fleet = serve(&radios, &[]);
         let learnt = probe("tofu");
-        assert!(learnt.iter().all(|r| r.status == Status::Ok), "{learnt:?}");
+        assert_all_ok(&learnt);
         let lines = std::fs::read_to_string(&known).expect("known_hosts written");
         assert_eq!(lines.lines().count(), 3, "{lines}");
         assert!(lines.contains("[127.160.4.1]:2311 ssh-ed25519 "), "{lines}");
-        let checked = probe("strict");
-        assert!(
-            checked.iter().all(|r| r.status == Status::Ok),
-            "{checked:?}"
-        );
+        assert_all_ok(&probe("strict"));
     }
     // The same addresses with other host keys.
-    let (_fleet, _dir, _) = serve(fleet, &["--seed", "2"]);
+    let _fleet = serve(&radios, &["--seed", "2"]);
     for mode in ["strict", "tofu"] {
         for record in probe(mode) {
             assert_eq!(record.status, Status::HandshakeFailed, "{mode}");
@@ -458,6 +496,7 @@ fn host_keys_are_learnt_checked_and_changes_rejected() {
 
 #[test]
 fn a_key_logs_in_to_a_real_sshd_and_runs_generic_commands() {
+    require("ssh");
     let sshd = Sshd::start(2396);
     let target = format!("127.0.0.1:{}\n", sshd.port);
     let probe = |key: &str| {
@@ -503,10 +542,10 @@ fn a_key_logs_in_to_a_real_sshd_and_runs_generic_commands() {
 
 #[test]
 fn proxy_jump_reaches_a_radio_through_a_second_sshd() {
+    require("ssh");
     let jump = Sshd::start(2395);
-    let fleet = "[[group]]\naddresses = \"127.160.5.1\"\npersona = \"eh\"\n";
-    let (_fleet, _dir, fleet_path) = serve(fleet, &[]);
-    let truth = describe(&["--fleet", &fleet_path, "--port", PORT]);
+    let radio = serve(&fleet([group("127.160.5.1", "eh")]), &[]);
+    let truth = radio.describe();
     // The jump host is reached with its key; the radio behind it with a password.
     let config = format!(
         "Host 127.0.0.1\n  User root\n  IdentityFile {}\n  IdentitiesOnly yes\n  \
@@ -549,6 +588,7 @@ fn proxy_jump_reaches_a_radio_through_a_second_sshd() {
 
 #[test]
 fn openssh_options_are_refused_without_the_openssh_transport() {
+    require("ssh");
     let probe = sikprobe(&["-o", "ProxyJump=127.0.0.1"], "127.0.0.1\n");
     assert_eq!(probe.status.code(), Some(2), "{}", probe.stderr);
     assert!(

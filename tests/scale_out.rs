@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use sikscan::record::{Record, Status};
-use support::{IPGEN, SIKPROBE, Siksim, Sshd, describe, parse_records};
+use support::fleet::{fleet, group};
+use support::require::require;
+use support::{IPGEN, SIKPROBE, Siksim, Sshd, parse_records};
 
 const PORT: &str = "2340";
 const SSHD_PORT: u16 = 2341;
@@ -35,19 +37,19 @@ fn path_with_bins() -> String {
     )
 }
 
-/// A fleet in `net` (127.140 or 127.141) whose password is not the default: the shards only
-/// log in when the password reaches them through the file or the Secret's variable.
-fn fleet_file(dir: &Path, net: &str) -> PathBuf {
-    let path = dir.join("fleet.toml");
-    let fleet = format!(
-        "user = \"admin\"\npassword = \"{PASSWORD}\"\n\n\
-         [[group]]\naddresses = \"{net}.1.1-{net}.1.60\"\npersona = \"eh\"\n\n\
-         [[group]]\naddresses = \"{net}.1.61-{net}.1.66\"\npersona = \"bu\"\n\n\
-         [[group]]\naddresses = \"{net}.1.67-{net}.1.70\"\npersona = \"closed\"\n\n\
-         [[group]]\naddresses = \"{net}.1.71-{net}.1.72\"\npersona = \"wrong-password\"\n"
-    );
-    std::fs::write(&path, fleet).expect("fleet file");
-    path
+/// Serves a fleet in `net` (127.140 or 127.141) whose password is not the default: the shards
+/// only log in when the password reaches them through the file or the Secret's variable.
+fn serve_fleet(net: &str) -> Siksim {
+    let range = |first: u8, last: u8| format!("{net}.1.{first}-{net}.1.{last}");
+    let shards = fleet([
+        group(&range(1, 60), "eh"),
+        group(&range(61, 66), "bu"),
+        group(&range(67, 70), "closed"),
+        group(&range(71, 72), "wrong-password"),
+    ])
+    .user("admin")
+    .password(PASSWORD);
+    Siksim::serve(&shards, &["--port", PORT])
 }
 
 /// A batchscanner network file for the fleet, with an overlap that must be scanned once.
@@ -61,9 +63,9 @@ fn network_file(dir: &Path, net: &str) -> PathBuf {
     path
 }
 
-/// What siksim says each address reports with the default action, by address.
-fn expected(fleet: &Path) -> BTreeMap<String, Status> {
-    describe(&["--fleet", fleet.to_str().expect("UTF-8"), "--port", PORT])
+/// What siksim says each address it serves reports with the default action, by address.
+fn expected(sim: &Siksim) -> BTreeMap<String, Status> {
+    sim.describe()
         .into_iter()
         .map(|device| {
             let ip = device["ip"].as_str().expect("ip").to_owned();
@@ -257,11 +259,13 @@ fn check_merge(root: &Path, statuses: &BTreeMap<String, u64>) {
 
 #[test]
 fn gnu_parallel_sshlogin_shards_are_disjoint_complete_and_mergeable() {
+    for program in ["parallel", "rsync", "ssh"] {
+        require(program);
+    }
     let tmp = tempfile::tempdir().expect("temp dir");
     let net = "127.140";
-    let fleet = fleet_file(tmp.path(), net);
-    let want = expected(&fleet);
-    let _sim = Siksim::start(&["--fleet", fleet.to_str().expect("UTF-8"), "--port", PORT]);
+    let sim = serve_fleet(net);
+    let want = expected(&sim);
     let sshd = Sshd::start(SSHD_PORT);
 
     // The controller's directory: the network file, ssh_config for the two "workers", and where
@@ -310,7 +314,7 @@ fn gnu_parallel_sshlogin_shards_are_disjoint_complete_and_mergeable() {
         .current_dir(&controller)
         .stdin(Stdio::null())
         .output()
-        .expect("bash and GNU parallel run (apt-get install parallel rsync)");
+        .expect("bash runs");
     assert_success(&out, "parallel --sshlogin");
 
     // Results came back to the controller, and the workers keep theirs (for --skip-done there).
@@ -432,9 +436,8 @@ fn kubernetes_indexed_job_manifest_selects_one_shard_per_index() {
     // volumes, the Secret and sikprobe's flags replaced by the test's.
     let tmp = tempfile::tempdir().expect("temp dir");
     let net = "127.141";
-    let fleet = fleet_file(tmp.path(), net);
-    let want = expected(&fleet);
-    let _sim = Siksim::start(&["--fleet", fleet.to_str().expect("UTF-8"), "--port", PORT]);
+    let sim = serve_fleet(net);
+    let want = expected(&sim);
     let network = network_file(tmp.path(), net);
     let results = tmp.path().join("results");
     let run_index = |index: u64| {

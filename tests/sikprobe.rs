@@ -10,8 +10,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sikscan::record::{RadioType, Record, Status};
+use support::fleet::{fleet, group};
 use support::{
-    Siksim, addresses, assert_matches_ground_truth, describe, parse_records, sikprobe, temp_file,
+    Siksim, addresses, assert_all_ok, assert_matches_ground_truth, describe, parse_records,
+    sikprobe, temp_file,
 };
 
 /// Every sikprobe test serves on this port; each test has its own address range.
@@ -78,57 +80,26 @@ fn the_demo_fleet_is_reported_as_its_ground_truth_says() {
 
 #[test]
 fn every_status_is_reachable_and_explained() {
-    let fleet = "\
-user = \"admin\"
-password = \"admin\"
-[[group]]
-addresses = \"127.104.0.1\"
-persona = \"eh\"
-[[group]]
-addresses = \"127.104.0.2\"
-persona = \"bu\"
-[[group]]
-addresses = \"127.104.0.3\"
-persona = \"tu\"
-[[group]]
-addresses = \"127.104.0.4\"
-persona = \"tg\"
-[[group]]
-addresses = \"127.104.0.5\"
-persona = \"closed\"
-[[group]]
-addresses = \"127.104.0.6\"
-persona = \"black-hole\"
-[[group]]
-addresses = \"127.104.0.7\"
-persona = \"silent\"
-[[group]]
-addresses = \"127.104.0.8\"
-persona = \"garbage\"
-[[group]]
-addresses = \"127.104.0.9\"
-persona = \"legacy-only\"
-[[group]]
-addresses = \"127.104.0.10\"
-persona = \"wrong-password\"
-[[group]]
-addresses = \"127.104.0.11\"
-persona = \"linux\"
-[[group]]
-addresses = \"127.104.0.12\"
-persona = \"router\"
-[[group]]
-addresses = \"127.104.0.13\"
-persona = \"hang\"
-model = \"EH-8010FX\"
-[[group]]
-addresses = \"127.104.0.14\"
-persona = \"kbd-interactive\"
-";
-    let (_dir, fleet_file) = temp_file("fleet.toml", fleet);
-    let fleet_path = fleet_file.to_str().expect("UTF-8 path");
-    let _fleet = Siksim::start(&["--fleet", fleet_path, "--port", PORT, "-q"]);
-    let truth = describe(&["--fleet", fleet_path, "--port", PORT]);
+    let every_persona = fleet([
+        group("127.104.0.1", "eh"),
+        group("127.104.0.2", "bu"),
+        group("127.104.0.3", "tu"),
+        group("127.104.0.4", "tg"),
+        group("127.104.0.5", "closed"),
+        group("127.104.0.6", "black-hole"),
+        group("127.104.0.7", "silent"),
+        group("127.104.0.8", "garbage"),
+        group("127.104.0.9", "legacy-only"),
+        group("127.104.0.10", "wrong-password"),
+        group("127.104.0.11", "linux"),
+        group("127.104.0.12", "router"),
+        group("127.104.0.13", "hang").with("model", "EH-8010FX"),
+        group("127.104.0.14", "kbd-interactive"),
+    ])
+    .user("admin")
+    .password("admin");
+    let sim = Siksim::serve(&every_persona, &["--port", PORT, "-q"]);
+    let truth = sim.describe();
     let input = format!("{}not-an-address\n", addresses("127.104.0.1-127.104.0.14"));
     let probe = sikprobe(
         &[
@@ -227,16 +198,8 @@ persona = \"kbd-interactive\"
 
 #[test]
 fn a_hanging_radio_is_cut_at_the_deadline_with_what_it_had() {
-    let fleet =
-        "[[group]]\naddresses = \"127.105.0.1\"\npersona = \"hang\"\nmodel = \"EH-8010FX\"\n";
-    let (_dir, fleet_file) = temp_file("fleet.toml", fleet);
-    let _fleet = Siksim::start(&[
-        "--fleet",
-        fleet_file.to_str().expect("UTF-8 path"),
-        "--port",
-        PORT,
-        "-q",
-    ]);
+    let hang = fleet([group("127.105.0.1", "hang").with("model", "EH-8010FX")]);
+    let _fleet = Siksim::serve(&hang, &["--port", PORT, "-q"]);
     let clock = Instant::now();
     let probe = sikprobe(&["-p", PORT, "--deadline", "2s", "-q"], "127.105.0.1\n");
     assert!(clock.elapsed() < Duration::from_secs(10));
@@ -269,13 +232,7 @@ fn four_thousand_radios_give_one_record_each() {
     assert_eq!(got.len(), 4094);
     assert_eq!(unique.len(), got.len(), "no duplicates");
     assert_eq!(unique, expected);
-    let not_ok: Vec<_> = probe
-        .records
-        .iter()
-        .filter(|r| r.status != Status::Ok)
-        .map(|r| (r.ip, r.status, r.error.clone()))
-        .collect();
-    assert!(not_ok.is_empty(), "{not_ok:?}");
+    assert_all_ok(&probe.records);
 }
 
 #[test]
@@ -303,7 +260,7 @@ fn ctrl_c_stops_dispatching_and_keeps_every_finished_record() {
         "the hosts in flight finished: {}",
         records.len()
     );
-    assert!(records.iter().all(|r| r.status == Status::Ok));
+    assert_all_ok(&records);
     let mut stderr = String::new();
     child
         .stderr
@@ -350,33 +307,18 @@ fn a_closed_stdout_stops_the_run_cleanly() {
 
 #[test]
 fn a_credentials_file_logs_into_radios_with_different_passwords() {
-    let fleet = "\
-user = \"admin\"
-[[group]]
-addresses = \"127.107.0.1-127.107.0.4\"
-persona = \"eh\"
-password = \"alpha-secret\"
-[[group]]
-addresses = \"127.107.0.5-127.107.0.8\"
-persona = \"tg\"
-password = \"bravo-secret\"
-";
-    let (dir, fleet_file) = temp_file("fleet.toml", fleet);
-    let _fleet = Siksim::start(&[
-        "--fleet",
-        fleet_file.to_str().expect("UTF-8 path"),
-        "--port",
-        PORT,
-        "-q",
-    ]);
-    let credentials = dir.path().join("network.txt");
-    std::fs::write(
-        &credentials,
+    let two_passwords = fleet([
+        group("127.107.0.1-127.107.0.4", "eh").with("password", "alpha-secret"),
+        group("127.107.0.5-127.107.0.8", "tg").with("password", "bravo-secret"),
+    ])
+    .user("admin");
+    let _fleet = Siksim::serve(&two_passwords, &["--port", PORT, "-q"]);
+    let (_dir, credentials) = temp_file(
+        "network.txt",
         "# both sets cover .5-.8; they are tried in order\n\
          username = admin\npassword = alpha-secret\n127.107.0.1 - 127.107.0.8\n\
          password = bravo-secret\n127.107.0.5-127.107.0.8\n",
-    )
-    .expect("write credentials");
+    );
     let probe = sikprobe(
         &[
             "-p",
@@ -388,14 +330,8 @@ password = \"bravo-secret\"
     );
     assert!(probe.status.success(), "{}", probe.stderr);
     assert_eq!(probe.records.len(), 8);
+    assert_all_ok(&probe.records);
     for record in &probe.records {
-        assert_eq!(
-            record.status,
-            Status::Ok,
-            "{:?}: {:?}",
-            record.ip,
-            record.error
-        );
         assert_eq!(record.user.as_deref(), Some("admin"));
     }
     let types: BTreeSet<&str> = probe
@@ -470,14 +406,10 @@ fn host_key_policies_learn_accept_and_reject() {
     let known = dir.path().join("known_hosts");
     let known_path = known.to_str().expect("UTF-8");
     let input = addresses("127.109.0.1-127.109.0.3");
-    let status_of = |args: &[&str]| -> Vec<(Status, Option<String>)> {
+    let records_of = |args: &[&str]| -> Vec<Record> {
         let probe = sikprobe(args, &input);
         assert!(probe.status.success(), "{}", probe.stderr);
-        probe
-            .records
-            .iter()
-            .map(|r| (r.status, r.error.clone()))
-            .collect()
+        probe.records
     };
     {
         let _fleet = Siksim::start(&["127.109.0.1-127.109.0.3", "--port", PORT, "-q"]);
@@ -490,9 +422,14 @@ fn host_key_policies_learn_accept_and_reject() {
             "--known-hosts",
             known_path,
         ];
-        for (status, error) in status_of(&strict) {
-            assert_eq!(status, Status::HandshakeFailed);
-            assert!(error.unwrap_or_default().contains("host key unknown"));
+        for record in records_of(&strict) {
+            assert_eq!(record.status, Status::HandshakeFailed);
+            assert!(
+                record
+                    .error
+                    .unwrap_or_default()
+                    .contains("host key unknown")
+            );
         }
         let tofu = [
             "-p",
@@ -503,14 +440,14 @@ fn host_key_policies_learn_accept_and_reject() {
             "--known-hosts",
             known_path,
         ];
-        assert!(status_of(&tofu).iter().all(|(s, _)| *s == Status::Ok));
+        assert_all_ok(&records_of(&tofu));
         let learnt = std::fs::read_to_string(&known).expect("keys recorded");
         assert_eq!(learnt.lines().count(), 3);
         assert!(
             learnt.lines().all(|l| l.starts_with("[127.109.0.")),
             "{learnt}"
         );
-        assert!(status_of(&strict).iter().all(|(s, _)| *s == Status::Ok));
+        assert_all_ok(&records_of(&strict));
     }
     // The same addresses with other host keys: a man in the middle, as far as tofu knows.
     let _other = Siksim::start(&[
@@ -530,9 +467,14 @@ fn host_key_policies_learn_accept_and_reject() {
         "--known-hosts",
         known_path,
     ];
-    for (status, error) in status_of(&tofu) {
-        assert_eq!(status, Status::HandshakeFailed);
-        assert!(error.unwrap_or_default().contains("host key changed"));
+    for record in records_of(&tofu) {
+        assert_eq!(record.status, Status::HandshakeFailed);
+        assert!(
+            record
+                .error
+                .unwrap_or_default()
+                .contains("host key changed")
+        );
     }
 }
 

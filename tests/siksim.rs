@@ -10,6 +10,7 @@ use std::net::{Ipv4Addr, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use support::fleet::{Fleet, fleet, group};
 use support::openssh_client::{Login, days, fields};
 use support::{SIKSIM, Siksim, temp_file};
 
@@ -25,32 +26,27 @@ fn ip(n: u8, host: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 180 + n, 0, host)
 }
 
+/// Serves the fleet file of `fleet` on `port`.
+fn serve_fleet(fleet: &Fleet, port: u16) -> Siksim {
+    Siksim::serve(fleet, &["--port", &port.to_string()])
+}
+
 /// The radios of test 0: an EH of each banner kind, a quoted name, a BU, a TU.
-const RADIOS: &str = r#"
-[[group]]
-addresses = "127.180.0.1-127.180.0.3"
-persona = "eh"
-[[group]]
-addresses = "127.180.0.4"
-persona = "eh"
-model = "EH-8010FX"
-[[group]]
-addresses = "127.180.0.5"
-persona = "eh"
-name = "Roof North"
-location = "Main St"
-[[group]]
-addresses = "127.180.0.6"
-persona = "bu"
-[[group]]
-addresses = "127.180.0.7"
-persona = "tu"
-"#;
+fn radios() -> Fleet {
+    fleet([
+        group("127.180.0.1-127.180.0.3", "eh"),
+        group("127.180.0.4", "eh").with("model", "EH-8010FX"),
+        group("127.180.0.5", "eh")
+            .with("name", "Roof North")
+            .with("location", "Main St"),
+        group("127.180.0.6", "bu"),
+        group("127.180.0.7", "tu"),
+    ])
+}
 
 #[test]
 fn show_output_over_openssh_matches_describe() {
-    let (_dir, fleet) = temp_file("radios.toml", RADIOS);
-    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22180);
+    let sim = serve_fleet(&radios(), 22180);
     let truth = sim.ground_truth();
     assert_eq!(truth.len(), 7);
     for host in 1..=7 {
@@ -194,10 +190,10 @@ fn set_commands_change_later_show_output_in_every_session() {
 
 #[test]
 fn a_tg_dn_tunnels_into_its_reachable_client_nodes() {
-    let text =
-        "[[group]]\naddresses = \"127.183.0.1\"\npersona = \"tg\"\ncns = 3\nunreachable_cns = 1\n";
-    let (_dir, fleet) = temp_file("tg.toml", text);
-    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22183);
+    let tg = fleet([group("127.183.0.1", "tg")
+        .with("cns", 3)
+        .with("unreachable_cns", 1)]);
+    let sim = serve_fleet(&tg, 22183);
     let truth = sim.ground_truth();
     let dn = &truth[&ip(3, 1).to_string()];
     assert!(dn["banner"].is_null(), "TG radios send no banner");
@@ -297,53 +293,28 @@ fn legacy_only_radios_need_legacy_algorithms() {
 }
 
 /// The failure personas of test 5, one address each.
-const FAILURES: &str = r#"
-[[group]]
-addresses = "127.185.0.1"
-persona = "wrong-password"
-[[group]]
-addresses = "127.185.0.2"
-persona = "linux"
-[[group]]
-addresses = "127.185.0.3"
-persona = "router"
-[[group]]
-addresses = "127.185.0.4"
-persona = "closed"
-[[group]]
-addresses = "127.185.0.5"
-persona = "silent"
-[[group]]
-addresses = "127.185.0.6"
-persona = "black-hole"
-[[group]]
-addresses = "127.185.0.7"
-persona = "garbage"
-[[group]]
-addresses = "127.185.0.8"
-persona = "kbd-interactive"
-[[group]]
-addresses = "127.185.0.9"
-persona = "pager"
-page_lines = 5
-[[group]]
-addresses = "127.185.0.10"
-persona = "huge"
-log_bytes = 3000000
-[[group]]
-addresses = "127.185.0.11"
-persona = "hang"
-[[group]]
-addresses = "127.185.0.12"
-persona = "slow"
-login_delay = "1s"
-response_delay = "200ms"
-"#;
+fn failures() -> Fleet {
+    fleet([
+        group("127.185.0.1", "wrong-password"),
+        group("127.185.0.2", "linux"),
+        group("127.185.0.3", "router"),
+        group("127.185.0.4", "closed"),
+        group("127.185.0.5", "silent"),
+        group("127.185.0.6", "black-hole"),
+        group("127.185.0.7", "garbage"),
+        group("127.185.0.8", "kbd-interactive"),
+        group("127.185.0.9", "pager").with("page_lines", 5),
+        group("127.185.0.10", "huge").with("log_bytes", 3_000_000),
+        group("127.185.0.11", "hang"),
+        group("127.185.0.12", "slow")
+            .with("login_delay", "1s")
+            .with("response_delay", "200ms"),
+    ])
+}
 
 #[test]
 fn failure_personas_fail_as_described() {
-    let (_dir, fleet) = temp_file("failures.toml", FAILURES);
-    let sim = serve(&["--fleet", fleet.to_str().expect("utf-8 path")], 22185);
+    let sim = serve_fleet(&failures(), 22185);
     let truth = sim.ground_truth();
     let status = |host: u8| {
         truth[&ip(5, host).to_string()]["status"]
@@ -551,7 +522,7 @@ fn the_ready_line_pidfile_and_a_clean_stop() {
 fn bad_fleets_are_usage_errors_naming_the_group() {
     let (_dir, fleet) = temp_file(
         "bad.toml",
-        "[[group]]\naddresses = \"127.187.0.1\"\npersona = \"eh\"\n[[group]]\naddresses = \"10.0.0.1\"\npersona = \"eh\"\n",
+        &fleet([group("127.187.0.1", "eh"), group("10.0.0.1", "eh")]).toml(),
     );
     let output = Command::new(SIKSIM)
         .args(["--fleet", fleet.to_str().expect("utf-8"), "--describe"])

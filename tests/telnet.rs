@@ -8,31 +8,17 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use sikscan::record::{Record, Status, Transport};
-use support::{Siksim, addresses, describe, sikprobe, temp_file};
+use support::fleet::{Fleet, fleet, group};
+use support::{Siksim, addresses, sikprobe, temp_file};
 
 const PORT: &str = "2320";
 const TELNET_PORT: &str = "2323";
 
 /// Serves `fleet` (SSH on PORT, Telnet on TELNET_PORT) and returns its ground truth by ip.
-fn serve(
-    fleet: &str,
-) -> (
-    Siksim,
-    HashMap<IpAddr, serde_json::Value>,
-    tempfile::TempDir,
-) {
-    let (dir, path) = temp_file("fleet.toml", fleet);
-    let path = path.to_str().expect("UTF-8");
-    let args = [
-        "--fleet",
-        path,
-        "--port",
-        PORT,
-        "--telnet-port",
-        TELNET_PORT,
-    ];
-    let siksim = Siksim::start(&[&args[..], &["-q"]].concat());
-    let truth = describe(&args)
+fn serve(fleet: &Fleet) -> (Siksim, HashMap<IpAddr, serde_json::Value>) {
+    let siksim = Siksim::serve(fleet, &["--port", PORT, "--telnet-port", TELNET_PORT, "-q"]);
+    let truth = siksim
+        .describe()
         .into_iter()
         .filter(|device| device["route"].is_null())
         .map(|device| {
@@ -40,7 +26,7 @@ fn serve(
             (ip.expect("an ip"), device)
         })
         .collect();
-    (siksim, truth, dir)
+    (siksim, truth)
 }
 
 fn by_ip(records: &[Record]) -> HashMap<IpAddr, &Record> {
@@ -49,24 +35,12 @@ fn by_ip(records: &[Record]) -> HashMap<IpAddr, &Record> {
 
 #[test]
 fn telnet_logs_in_identifies_and_runs_scripts_with_ssh_statuses() {
-    let fleet = "\
-[[group]]
-addresses = \"127.120.0.1\"
-persona = \"telnet\"
-name = \"Old Tower\"
-[[group]]
-addresses = \"127.120.0.2\"
-persona = \"tu\"
-telnet = true
-[[group]]
-addresses = \"127.120.0.3\"
-persona = \"wrong-password\"
-telnet = true
-[[group]]
-addresses = \"127.120.0.4\"
-persona = \"eh\"
-";
-    let (_siksim, truth, _dir) = serve(fleet);
+    let (_siksim, truth) = serve(&fleet([
+        group("127.120.0.1", "telnet").with("name", "Old Tower"),
+        group("127.120.0.2", "tu").with("telnet", true),
+        group("127.120.0.3", "wrong-password").with("telnet", true),
+        group("127.120.0.4", "eh"),
+    ]));
     let probe = sikprobe(
         &["--transport", "telnet", "-p", TELNET_PORT, "-j", "4"],
         &addresses("127.120.0.1-127.120.0.4"),
@@ -190,29 +164,14 @@ persona = \"eh\"
 
 #[test]
 fn check_reports_which_protocols_accept_a_login_per_host() {
-    let fleet = "\
-[[group]]
-addresses = \"127.121.0.1-127.121.0.2\"
-persona = \"eh\"
-[[group]]
-addresses = \"127.121.0.3-127.121.0.4\"
-persona = \"telnet\"
-[[group]]
-addresses = \"127.121.0.5-127.121.0.6\"
-persona = \"bu\"
-telnet = true
-[[group]]
-addresses = \"127.121.0.7\"
-persona = \"closed\"
-[[group]]
-addresses = \"127.121.0.8\"
-persona = \"wrong-password\"
-telnet = true
-[[group]]
-addresses = \"127.121.0.9\"
-persona = \"linux\"
-";
-    let (_siksim, truth, _dir) = serve(fleet);
+    let (_siksim, truth) = serve(&fleet([
+        group("127.121.0.1-127.121.0.2", "eh"),
+        group("127.121.0.3-127.121.0.4", "telnet"),
+        group("127.121.0.5-127.121.0.6", "bu").with("telnet", true),
+        group("127.121.0.7", "closed"),
+        group("127.121.0.8", "wrong-password").with("telnet", true),
+        group("127.121.0.9", "linux"),
+    ]));
     let probe = sikprobe(
         &[
             "--check",

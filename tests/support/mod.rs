@@ -1,7 +1,8 @@
-//! Test support: a simulated fleet (the real `siksim` binary) and the real `sikprobe`.
+//! Test support: a simulated fleet (the real `siksim` binary), the real `sikprobe`, a real
+//! OpenSSH `sshd`, and the checks many tests share.
 //!
 //! Every test serves its own loopback range (127.1xx.y.0/24 …) on a high port, so tests run in
-//! parallel without fighting over addresses, and need no root.
+//! parallel without fighting over addresses; only the ones with an `sshd` need root.
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
@@ -14,7 +15,12 @@ use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status};
 
+pub mod fleet;
 pub mod openssh_client;
+pub mod require;
+
+use fleet::Fleet;
+use require::{require, require_root};
 
 pub const SIKSIM: &str = env!("CARGO_BIN_EXE_siksim");
 pub const SIKPROBE: &str = env!("CARGO_BIN_EXE_sikprobe");
@@ -26,9 +32,22 @@ pub struct Siksim {
     args: Vec<String>,
     ready: String,
     stderr: mpsc::Receiver<String>,
+    /// The directory of the fleet file [`Siksim::serve`] wrote, kept while siksim serves it.
+    _fleet_dir: Option<tempfile::TempDir>,
 }
 
 impl Siksim {
+    /// Writes `fleet` to a file of its own and serves it: `siksim --fleet FILE ARGS…`.
+    pub fn serve(fleet: &Fleet, args: &[&str]) -> Siksim {
+        let (dir, path) = temp_file("fleet.toml", &fleet.toml());
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        let mut all = vec!["--fleet", path];
+        all.extend_from_slice(args);
+        let mut siksim = Siksim::start(&all);
+        siksim._fleet_dir = Some(dir);
+        siksim
+    }
+
     /// Starts siksim with `args` and waits for its ready line (never a fixed sleep).
     pub fn start(args: &[&str]) -> Siksim {
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
@@ -69,6 +88,7 @@ impl Siksim {
             args,
             ready,
             stderr: lines,
+            _fleet_dir: None,
         }
     }
 
@@ -91,10 +111,15 @@ impl Siksim {
         self.child.id()
     }
 
-    /// The ground truth of the fleet served, keyed by address (TG client nodes by route).
-    pub fn ground_truth(&self) -> BTreeMap<String, serde_json::Value> {
+    /// `siksim --describe` of the fleet served: one JSON object per device.
+    pub fn describe(&self) -> Vec<serde_json::Value> {
         let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
         describe(&args)
+    }
+
+    /// The ground truth of the fleet served, keyed by address (TG client nodes by route).
+    pub fn ground_truth(&self) -> BTreeMap<String, serde_json::Value> {
+        self.describe()
             .into_iter()
             .map(|record| {
                 let key = record["route"].as_str().map_or_else(
@@ -218,6 +243,40 @@ pub fn temp_file(name: &str, contents: &str) -> (tempfile::TempDir, std::path::P
     (dir, path)
 }
 
+/// Asserts that every record is `ok`; the message lists each one that is not (its address,
+/// route or input line, status and error), so a failure says which hosts failed and why.
+#[track_caller]
+pub fn assert_all_ok(records: &[Record]) {
+    const SHOWN: usize = 20;
+    let not_ok: Vec<&Record> = records.iter().filter(|r| r.status != Status::Ok).collect();
+    if not_ok.is_empty() {
+        return;
+    }
+    let mut lines: Vec<String> = not_ok
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            let host = r
+                .route
+                .clone()
+                .or_else(|| r.ip.map(|ip| ip.to_string()))
+                .or_else(|| r.input.clone())
+                .unwrap_or_default();
+            let error = r.error.as_deref().unwrap_or("no error given");
+            format!("  {host}: {}: {error}", r.status.as_str())
+        })
+        .collect();
+    if not_ok.len() > SHOWN {
+        lines.push(format!("  … and {} more", not_ok.len() - SHOWN));
+    }
+    panic!(
+        "{} of {} records are not ok:\n{}",
+        not_ok.len(),
+        records.len(),
+        lines.join("\n")
+    );
+}
+
 /// Asserts that a record came from a [`Sshd`]: OpenSSH's identification and its ed25519 host
 /// key, recorded as `ALG SHA256:…`.
 pub fn assert_from_the_test_sshd(record: &Record) {
@@ -240,8 +299,7 @@ pub fn assert_from_the_test_sshd(record: &Record) {
 }
 
 /// A real OpenSSH sshd on 127.0.0.1, with its own host key and one authorised user key, stopped
-/// when dropped. Needs root (privilege separation) and openssh-server, which `.ci/run`
-/// installs.
+/// when dropped. Needs root (privilege separation, logins as root) and openssh-server.
 pub struct Sshd {
     child: Child,
     pub port: u16,
@@ -250,15 +308,19 @@ pub struct Sshd {
 
 impl Sshd {
     /// Starts sshd on `port` accepting `user_key.pub` for any user, keys only.
+    #[track_caller]
     pub fn start(port: u16) -> Sshd {
+        require_root("a real sshd: privilege separation, logins as root");
+        let keygen = require("ssh-keygen");
+        let sshd = require("/usr/sbin/sshd");
         let dir = tempfile::tempdir().expect("temp dir");
         let path = |name: &str| dir.path().join(name);
         for key in ["host_key", "user_key", "other_key"] {
-            let status = Command::new("ssh-keygen")
+            let status = Command::new(&keygen)
                 .args(["-q", "-t", "ed25519", "-N", "", "-f"])
                 .arg(path(key))
                 .status()
-                .expect("ssh-keygen runs (apt-get install openssh-client)");
+                .expect("ssh-keygen runs");
             assert!(status.success());
         }
         std::fs::copy(path("user_key.pub"), path("authorized_keys")).expect("authorized_keys");
@@ -272,27 +334,39 @@ impl Sshd {
         );
         std::fs::write(path("sshd_config"), config).expect("sshd_config");
         // sshd's privilege separation wants its empty directory.
-        std::fs::create_dir_all("/run/sshd").expect("/run/sshd (run the tests as root)");
-        let mut child = Command::new("/usr/sbin/sshd")
+        std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
+        let mut child = Command::new(sshd)
             .args(["-D", "-e", "-f"])
             .arg(path("sshd_config"))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("sshd starts (apt-get install openssh-server)");
+            .expect("sshd starts");
         let stderr = child.stderr.take().expect("stderr piped");
-        let (ready_tx, ready_rx) = mpsc::channel();
+        let (lines_tx, lines) = mpsc::channel();
+        // Keeps draining after the lines stop mattering, so sshd never blocks on (or dies of)
+        // its stderr.
         std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if line.contains("Server listening on") {
-                    let _ = ready_tx.send(());
-                }
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
             }
         });
-        ready_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("sshd listening within 30s");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) if line.contains("Server listening on") => break,
+                Ok(line) => seen.push(line),
+                Err(failed) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "sshd on port {port} not listening ({failed:?}):\n{}",
+                        seen.join("\n")
+                    );
+                }
+            }
+        }
         Sshd { child, port, dir }
     }
 

@@ -1,10 +1,15 @@
-//! The system OpenSSH client (through sshpass) against siksim, as a user at a terminal would
-//! log in: the siksim tests check what a real client sees.
+//! The system OpenSSH client against siksim, logging in with a password as a user at a terminal
+//! would (ssh asks an askpass program the test writes): the siksim tests check what a real
+//! client sees.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::Ipv4Addr;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
+
+use super::require;
 
 /// The options every test login uses: no host key checks, no keys, no config surprises.
 fn base_options(port: u16, timeout_s: u32) -> Vec<String> {
@@ -96,13 +101,16 @@ impl<'a> Login<'a> {
         self
     }
 
-    /// Runs the client through `sshpass -e`.
+    /// Runs the client; ssh reads the password from an askpass program written for this run.
+    #[track_caller]
     pub fn run(self) -> Seen {
+        let ssh = require("ssh");
+        let askpass = Askpass::new(self.password);
         let mut command = Command::new("timeout");
         command
             // Kill a little after ssh's own connect timeout, so that one can be observed.
             .arg((self.timeout_s + 2).to_string())
-            .args(["sshpass", "-e", "ssh"])
+            .arg(ssh)
             // For ssh the first value of an option wins: the test's own options go first.
             .args(&self.extra)
             .args(base_options(self.port, self.timeout_s));
@@ -114,12 +122,16 @@ impl<'a> Login<'a> {
             command.arg(remote);
         }
         let mut child = command
-            .env("SSHPASS", self.password)
+            .env("SSH_ASKPASS", askpass.program())
+            // The askpass even when a terminal is at hand; DISPLAY because OpenSSH before 8.4
+            // (no SSH_ASKPASS_REQUIRE) uses an askpass only with one.
+            .env("SSH_ASKPASS_REQUIRE", "force")
+            .env("DISPLAY", ":0")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("sshpass and ssh are installed");
+            .expect("timeout and ssh start");
         let mut stdin = child.stdin.take().expect("stdin is piped");
         let input = self.input.clone();
         // Feed input from a thread so a large reply cannot deadlock against our write.
@@ -134,6 +146,39 @@ impl<'a> Login<'a> {
             code: output.status.code().filter(|&code| code != 124),
         }
     }
+}
+
+/// An askpass program for one login, in a directory of its own (removed when dropped): it
+/// prints the password, which it reads from a file beside it (mode 0600), so the password is
+/// in no process's argv or environment.
+struct Askpass {
+    dir: tempfile::TempDir,
+}
+
+impl Askpass {
+    fn new(password: &str) -> Askpass {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let secret = dir.path().join("password");
+        write_with_mode(&secret, &format!("{password}\n"), 0o600);
+        let script = format!("#!/bin/sh\nexec cat '{}'\n", secret.display());
+        write_with_mode(&dir.path().join("askpass"), &script, 0o700);
+        Askpass { dir }
+    }
+
+    fn program(&self) -> std::path::PathBuf {
+        self.dir.path().join("askpass")
+    }
+}
+
+/// Creates `path` with `mode` from the start, so the password is never readable by others.
+fn write_with_mode(path: &Path, text: &str, mode: u32) {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 /// `key : value` lines of a flat Siklu output, as a client reads them: key trimmed, value
