@@ -251,6 +251,13 @@ pub struct Sshd {
 impl Sshd {
     /// Starts sshd on `port` accepting `user_key.pub` for any user, keys only.
     pub fn start(port: u16) -> Sshd {
+        Sshd::start_with(port, "")
+    }
+
+    /// Starts sshd on `port` with `settings` (sshd_config lines) before the defaults of
+    /// [`Sshd::start`]: sshd keeps the first value of a keyword, so they win (`UsePAM yes`,
+    /// `PasswordAuthentication yes`, `Banner FILE`), and repeatable ones add (`HostKey FILE`).
+    pub fn start_with(port: u16, settings: &str) -> Sshd {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = |name: &str| dir.path().join(name);
         for key in ["host_key", "user_key", "other_key"] {
@@ -263,7 +270,7 @@ impl Sshd {
         }
         std::fs::copy(path("user_key.pub"), path("authorized_keys")).expect("authorized_keys");
         let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+            "{settings}\nPort {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {}\n",
             path("host_key").display(),
