@@ -817,12 +817,7 @@ fn apply_banner(record: &mut Record, banner: Option<&str>) -> bool {
 }
 
 fn fail_session(record: &mut Record, err: &SessionError) {
-    record.status = match err {
-        SessionError::PromptTimeout(_) | SessionError::CommandTimeout { .. } => {
-            Status::PromptTimeout
-        }
-        SessionError::Closed | SessionError::Io(_) => Status::IoError,
-    };
+    record.status = err.status();
     record.error = Some(err.to_string());
 }
 
