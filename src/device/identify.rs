@@ -33,7 +33,20 @@ pub fn radio_type(model: &str) -> Option<RadioType> {
 /// Reads `MODEL, S/N: SERIAL, Ver: VERSION` as batchscanner does: the model is the text before
 /// the first comma; the serial runs from `S/N:` to the last comma of its line; the version is
 /// the rest of the line after `Ver:`.
+///
+/// The banner may hold several lines (a server can send several banners: OpenSSH with PAM
+/// sends its `Banner` file, then PAM's "You are required to change your password"): the first
+/// line that names a Siklu model that way is the identity line, wherever it is. A banner with
+/// no such line is read whole, as batchscanner reads it.
 pub fn parse_banner(banner: &str) -> Identity {
+    banner
+        .lines()
+        .map(read_identity)
+        .find(|id| id.model.as_deref().and_then(radio_type).is_some())
+        .unwrap_or_else(|| read_identity(banner))
+}
+
+fn read_identity(banner: &str) -> Identity {
     let text = banner.trim();
     let model = text
         .split_once(',')
@@ -282,6 +295,24 @@ mod tests {
             parse_banner("Welcome, friend").model.as_deref(),
             Some("Welcome")
         );
+    }
+
+    #[test]
+    fn the_identity_line_may_be_any_line_of_the_banner() {
+        let expected = Identity {
+            model: Some("EH-710TX".into()),
+            sn: Some("T.BJF943017B".into()),
+            sw: Some("7.7.10-13186-d2f25a6".into()),
+        };
+        let identity = "EH-710TX, S/N: T.BJF943017B, Ver: 7.7.10-13186-d2f25a6";
+        let pam = "You are required to change your password immediately (administrator enforced).";
+        for banner in [
+            format!("{identity}\n{pam}"),
+            format!("{pam}\n{identity}"),
+            format!("Authorized access only, by order\n\n{identity}\r\nGoodbye, then"),
+        ] {
+            assert_eq!(parse_banner(&banner), expected, "{banner:?}");
+        }
     }
 
     #[test]

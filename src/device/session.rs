@@ -2,16 +2,25 @@
 //!
 //! Unlike batchscanner, which waited for two prompts anywhere in the text (or for three seconds
 //! of silence), a response here is framed by the echo of the command and the known prompt at
-//! the start of a line, so no wall-clock silence is ever waited for. Bytes are decoded only once
-//! a response is complete, so a UTF-8 character split across packets is harmless, and a
-//! `--More--` pager is answered with a space.
+//! the start of a line, so no wall-clock silence is waited for while the device answers as
+//! expected. Bytes are decoded only once a response is complete, so a UTF-8 character split
+//! across packets is harmless, and a `--More--` pager is answered with a space.
+//!
+//! A command may change the prompt: on EtherHaul the prompt is the system name, so after
+//! `set system name X` it is `X>`. When the known prompt does not come but the output ends in
+//! a line shaped like it (see [`CliSession::command`]) and the device then stays quiet, that
+//! line is the new prompt. Only then is silence waited for, and only briefly.
+//!
+//! Before the first prompt, a shell that asks for a password (an expired one being changed by
+//! PAM) is not nudged with empty lines, which would count as failed attempts: the session
+//! stops there and says why.
 
 use std::time::Duration;
 
 use tokio::time::{Instant, timeout_at};
 
 use crate::record::Status;
-use crate::transport::Shell;
+use crate::transport::{Shell, one_line, password_change_demanded};
 
 /// How long to wait for a first prompt before nudging the device with an empty line.
 const NUDGE_AFTER: Duration = Duration::from_millis(1500);
@@ -24,6 +33,11 @@ const PAGER: &str = "--More--";
 const MAX_PAGES: usize = 100_000;
 /// A prompt is a short last line.
 const MAX_PROMPT: usize = 128;
+/// How long a command's output must stay quiet after a line shaped like the known prompt
+/// before that line counts as the new prompt (at most a quarter of the command's time limit).
+const NEW_PROMPT_QUIET: Duration = Duration::from_secs(1);
+/// How many of the last lines printed before a password prompt an error quotes.
+const QUOTED_LINES: usize = 6;
 
 /// Why the session could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -41,30 +55,59 @@ pub enum SessionError {
         /// What the device had said by then.
         partial: String,
     },
-    /// The device closed the session.
-    #[error("the device closed the session")]
-    Closed,
+    /// The device closed the session, after printing `last_words` (its last line, if any:
+    /// `/usr/sbin/nologin` says "This account is currently not available.").
+    #[error("the device closed the session{}", quoted_after(.last_words))]
+    Closed {
+        /// The last line the device printed, empty when it printed nothing.
+        last_words: String,
+    },
+    /// Before any prompt, the shell demanded a new password: the password has expired.
+    #[error("the password has expired: the device demands a new one before any prompt ('{said}')")]
+    PasswordExpired {
+        /// What the shell printed, up to its password prompt.
+        said: String,
+    },
+    /// Before any prompt, the shell asked for a password again.
+    #[error("the device asks for a password before any prompt ('{said}')")]
+    PasswordPrompt {
+        /// What the shell printed, up to its password prompt.
+        said: String,
+    },
     /// Writing to the session failed.
     #[error("writing to the session: {0}")]
     Io(#[from] std::io::Error),
 }
 
 impl SessionError {
-    /// The record status of a session that stopped this way.
+    /// The record status this failure gives a host: a password demand is a refused login
+    /// (`auth-failed`), a missing prompt or answer `prompt-timeout`, the rest `io-error`.
     pub fn status(&self) -> Status {
         match self {
             SessionError::PromptTimeout(_) | SessionError::CommandTimeout { .. } => {
                 Status::PromptTimeout
             }
-            SessionError::Closed | SessionError::Io(_) => Status::IoError,
+            SessionError::PasswordExpired { .. } | SessionError::PasswordPrompt { .. } => {
+                Status::AuthFailed
+            }
+            SessionError::Closed { .. } | SessionError::Io(_) => Status::IoError,
         }
+    }
+}
+
+fn quoted_after(last_words: &str) -> String {
+    if last_words.is_empty() {
+        String::new()
+    } else {
+        format!(" after printing '{last_words}'")
     }
 }
 
 /// Which prompt ends a command's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptMatch {
-    /// The prompt acquired at login (or after the last change).
+    /// The prompt acquired at login (or after the last change), or a new prompt of the same
+    /// shape once the output has gone quiet: for commands that rename the device.
     Known,
     /// Any prompt-looking line: for commands that move the session elsewhere (`connect cn1`).
     Any,
@@ -113,6 +156,9 @@ impl<S: Shell> CliSession<S> {
                 self.prompt = Some(prompt.clone());
                 return Ok(prompt);
             }
+            if let Some(demand) = password_demand(&self.buffer) {
+                return Err(demand);
+            }
             match timeout_at(deadline.min(nudge_at), self.shell.recv()).await {
                 Ok(Some(chunk)) => {
                     self.buffer.extend_from_slice(&chunk);
@@ -121,7 +167,11 @@ impl<S: Shell> CliSession<S> {
                         self.buffer.drain(..self.buffer.len() - 4096);
                     }
                 }
-                Ok(None) => return Err(SessionError::Closed),
+                Ok(None) => {
+                    return Err(SessionError::Closed {
+                        last_words: last_words(&self.buffer),
+                    });
+                }
                 Err(_) if Instant::now() >= deadline => {
                     return Err(SessionError::PromptTimeout(limit));
                 }
@@ -135,6 +185,13 @@ impl<S: Shell> CliSession<S> {
 
     /// Sends one command and returns exactly the device's answer: without the echo, without
     /// the prompt, lines joined with `\n`.
+    ///
+    /// With [`PromptMatch::Known`], a last line that is not the known prompt but has its shape
+    /// (the same final character; no blank outside quotes when the known prompt has none, so
+    /// `"Roof North">` may follow `EH-710TX>` but a question such as `Continue? (y/n)>` may
+    /// not) ends the answer once nothing more has come for a short while, and becomes the
+    /// known prompt. A line of output that merely looks like a prompt is followed by more
+    /// output, or by the known prompt, before then.
     pub async fn command(
         &mut self,
         command: &str,
@@ -145,9 +202,13 @@ impl<S: Shell> CliSession<S> {
         self.buffer.clear();
         self.shell.send(format!("{command}\n").as_bytes()).await?;
         let deadline = Instant::now() + limit;
+        let quiet = NEW_PROMPT_QUIET.min(limit / 4);
         let mut body: Vec<u8> = Vec::new();
         let mut echo_seen = command.is_empty() || !self.echo_expected;
         let mut pages = 0;
+        // A line shaped like the known prompt ending the output, and when it may be taken for
+        // the new prompt if nothing follows it.
+        let mut new_prompt: Option<(String, Instant)> = None;
         loop {
             if !echo_seen && let Some(end) = echo_end(&self.buffer, command) {
                 self.buffer.drain(..end);
@@ -160,12 +221,15 @@ impl<S: Shell> CliSession<S> {
                     if until == PromptMatch::Any {
                         self.prompt = Some(prompt);
                     }
-                    let answer = clean_output(&body);
-                    if !self.echo_expected {
-                        return Ok(drop_echo(answer, command));
-                    }
-                    return Ok(answer);
+                    return Ok(self.answer(&body, command));
                 }
+                new_prompt = match (until, self.renamed_prompt(), new_prompt) {
+                    (PromptMatch::Known, Some(line), Some((seen, at))) if line == seen => {
+                        Some((seen, at))
+                    }
+                    (PromptMatch::Known, Some(line), _) => Some((line, Instant::now() + quiet)),
+                    _ => None,
+                };
                 if pages < MAX_PAGES
                     && let Some(marker) = pager_line_start(&self.buffer)
                 {
@@ -180,9 +244,27 @@ impl<S: Shell> CliSession<S> {
                     self.buffer.drain(..=newline);
                 }
             }
-            match timeout_at(deadline, self.shell.recv()).await {
+            let wake = new_prompt
+                .as_ref()
+                .map_or(deadline, |(_, at)| deadline.min(*at));
+            match timeout_at(wake, self.shell.recv()).await {
                 Ok(Some(chunk)) => self.buffer.extend_from_slice(&chunk),
-                Ok(None) => return Err(SessionError::Closed),
+                Ok(None) => {
+                    append_bounded(&mut body, &self.buffer);
+                    return Err(SessionError::Closed {
+                        last_words: last_words(&body),
+                    });
+                }
+                Err(_) if Instant::now() < deadline => {
+                    // Quiet after a new prompt: the command renamed the device.
+                    if let Some((prompt, _)) = new_prompt.take() {
+                        let line_start = last_line_start(&self.buffer);
+                        append_bounded(&mut body, &self.buffer[..line_start]);
+                        self.buffer.clear();
+                        self.prompt = Some(prompt);
+                        return Ok(self.answer(&body, command));
+                    }
+                }
                 Err(_) => {
                     append_bounded(&mut body, &self.buffer);
                     return Err(SessionError::CommandTimeout {
@@ -193,6 +275,23 @@ impl<S: Shell> CliSession<S> {
                 }
             }
         }
+    }
+
+    /// The answer framed so far, decoded, without an echo a device without a terminal sent.
+    fn answer(&self, body: &[u8], command: &str) -> String {
+        let answer = clean_output(body);
+        if self.echo_expected {
+            answer
+        } else {
+            drop_echo(answer, command)
+        }
+    }
+
+    /// The unsettled last line when it could be the known prompt after a rename.
+    fn renamed_prompt(&self) -> Option<String> {
+        let known = self.prompt.as_deref()?;
+        let last = line_text(&self.buffer[last_line_start(&self.buffer)..]);
+        (last != known && looks_like_prompt(&last) && same_shape(known, &last)).then_some(last)
     }
 
     /// The final prompt, when the unsettled last line is one: its start and text.
@@ -265,6 +364,55 @@ fn trailing_prompt(buffer: &[u8]) -> Option<String> {
 fn looks_like_prompt(line: &str) -> bool {
     let ends_right = line.ends_with('>') || line.ends_with('#') || line.ends_with('$');
     ends_right && line.len() <= MAX_PROMPT && !line.contains(PAGER)
+}
+
+/// Whether `line` could be `known` after a rename: the same final character, and no blank
+/// outside double quotes unless the known prompt has one too.
+fn same_shape(known: &str, line: &str) -> bool {
+    fn blank_outside_quotes(text: &str) -> bool {
+        let mut quoted = false;
+        text.chars().any(|c| {
+            if c == '"' {
+                quoted = !quoted;
+            }
+            !quoted && c.is_whitespace()
+        })
+    }
+    known.chars().last() == line.chars().last()
+        && (blank_outside_quotes(known) || !blank_outside_quotes(line))
+}
+
+/// The last non-blank line of what the device printed, on one line.
+fn last_words(printed: &[u8]) -> String {
+    let text = clean_output(printed);
+    let last = text.lines().rev().find(|line| !line.trim().is_empty());
+    one_line(last.unwrap_or_default())
+}
+
+/// A shell asking for a password before any prompt: an expired password being changed when
+/// what it printed says so, else a second password prompt.
+fn password_demand(buffer: &[u8]) -> Option<SessionError> {
+    let last = line_text(&buffer[last_line_start(buffer)..]);
+    if !last.to_lowercase().ends_with("password:") {
+        return None;
+    }
+    let text = clean_output(buffer);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    let recent = &lines[lines.len().saturating_sub(QUOTED_LINES)..];
+    // Quote from the first recent line about the password: the MOTD before it is noise.
+    let from = recent
+        .iter()
+        .position(|line| line.to_lowercase().contains("password"))
+        .unwrap_or_default();
+    let said = one_line(&recent[from..].join("\n"));
+    Some(if password_change_demanded(&text) {
+        SessionError::PasswordExpired { said }
+    } else {
+        SessionError::PasswordPrompt { said }
+    })
 }
 
 fn pager_line_start(buffer: &[u8]) -> Option<usize> {
@@ -515,5 +663,172 @@ mod tests {
             .unwrap();
         assert_eq!(answer, "");
         assert_eq!(session.prompt(), Some("MH-T265@cn1>"));
+    }
+
+    /// Chunks of output, each after its delay in milliseconds.
+    type Chunks = Vec<(u64, &'static [u8])>;
+
+    /// A device that prints its greeting, then answers each input line with the next reply;
+    /// once everything is printed, it closes the session when `closing`, else stays silent.
+    struct Paced {
+        replies: VecDeque<Chunks>,
+        pending: VecDeque<(u64, &'static [u8])>,
+        closing: bool,
+        sent: Vec<u8>,
+    }
+
+    impl Paced {
+        fn new(greeting: &'static [u8], replies: Vec<Chunks>) -> Self {
+            Paced {
+                replies: replies.into(),
+                pending: VecDeque::from([(0, greeting)]),
+                closing: false,
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    impl Shell for Paced {
+        async fn send(&mut self, data: &[u8]) -> std::io::Result<()> {
+            self.sent.extend_from_slice(data);
+            if data.ends_with(b"\n")
+                && let Some(reply) = self.replies.pop_front()
+            {
+                self.pending.extend(reply);
+            }
+            Ok(())
+        }
+
+        async fn recv(&mut self) -> Option<Vec<u8>> {
+            match self.pending.pop_front() {
+                Some((delay, chunk)) => {
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    Some(chunk.to_vec())
+                }
+                None if self.closing => None,
+                None => std::future::pending().await,
+            }
+        }
+
+        async fn close(self) {}
+    }
+
+    const COMMAND_LIMIT: Duration = Duration::from_secs(10);
+
+    #[tokio::test(start_paused = true)]
+    async fn a_command_that_renames_the_device_leaves_the_new_prompt_known() {
+        let device = Paced::new(
+            b"EH-710TX>",
+            vec![
+                vec![
+                    (5, b"set system name X\r\nSet done: system\r\n"),
+                    (5, b"X>"),
+                ],
+                vec![(5, b"show system\r\nsystem name : X\r\nX>")],
+                vec![(5, b"set system name Roof North\r\n\"Roof North\">")],
+            ],
+        );
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        let renamed = session
+            .command("set system name X", COMMAND_LIMIT, PromptMatch::Known)
+            .await
+            .unwrap();
+        assert_eq!(renamed, "Set done: system");
+        assert_eq!(session.prompt(), Some("X>"));
+        let answer = session
+            .command("show system", COMMAND_LIMIT, PromptMatch::Known)
+            .await
+            .unwrap();
+        assert_eq!(answer, "system name : X");
+        session
+            .command(
+                "set system name Roof North",
+                COMMAND_LIMIT,
+                PromptMatch::Known,
+            )
+            .await
+            .unwrap();
+        assert_eq!(session.prompt(), Some("\"Roof North\">"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn output_that_looks_like_a_prompt_is_not_taken_for_one() {
+        let device = Paced::new(
+            b"R>",
+            vec![
+                // A prompt-shaped piece of output, more output soon after, then the prompt.
+                vec![
+                    (5, b"show map\r\nport1->"),
+                    (300, b"port2\r\nlast\r\n"),
+                    (300, b"R>"),
+                ],
+                // A question is not a renamed prompt, however long the device waits.
+                vec![(5, b"reset\r\nReset the radio? (y/n)>")],
+            ],
+        );
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        let answer = session
+            .command("show map", COMMAND_LIMIT, PromptMatch::Known)
+            .await
+            .unwrap();
+        assert_eq!(answer, "port1->port2\nlast");
+        assert_eq!(session.prompt(), Some("R>"));
+        let question = session
+            .command("reset", COMMAND_LIMIT, PromptMatch::Known)
+            .await;
+        assert!(
+            matches!(question, Err(SessionError::CommandTimeout { .. })),
+            "{question:?}"
+        );
+        assert_eq!(session.prompt(), Some("R>"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_password_change_before_the_prompt_is_not_nudged() {
+        let device = Paced::new(
+            b"Debian GNU/Linux comes with ABSOLUTELY NO WARRANTY.\r\n\
+              WARNING: Your password has expired.\r\n\
+              You must change your password now and login again!\r\n\
+              Changing password for admin.\r\nCurrent password: ",
+            vec![],
+        );
+        let mut session = CliSession::new(device);
+        match session.acquire_prompt(Duration::from_secs(5)).await {
+            Err(SessionError::PasswordExpired { said }) => assert_eq!(
+                said,
+                "WARNING: Your password has expired. / You must change your password now and \
+                 login again! / Changing password for admin. / Current password:"
+            ),
+            other => panic!("expected an expired password, got {other:?}"),
+        }
+        assert!(
+            session.shell.sent.is_empty(),
+            "nothing typed at a password prompt"
+        );
+        assert_eq!(
+            SessionError::PasswordExpired {
+                said: String::new()
+            }
+            .status(),
+            Status::AuthFailed
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_session_closed_before_the_prompt_quotes_its_last_words() {
+        let device = Paced::new(
+            b"Welcome\r\n\r\nThis account is currently not available.\r\n",
+            vec![],
+        );
+        let mut session = CliSession::new(device);
+        session.shell.closing = true;
+        match session.acquire_prompt(Duration::from_secs(5)).await {
+            Err(SessionError::Closed { last_words }) => {
+                assert_eq!(last_words, "This account is currently not available.");
+            }
+            other => panic!("expected a closed session, got {other:?}"),
+        }
     }
 }

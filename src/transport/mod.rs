@@ -48,12 +48,30 @@ pub trait Connection: Execute + Send + Sized {
 /// What the server revealed about itself, kept even when the connection fails.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerFacts {
-    /// The SSH userauth banner, trimmed.
+    /// Every SSH userauth banner, in the order they came, each trimmed, joined with a newline
+    /// (OpenSSH with PAM sends its `Banner` file, then PAM's own messages).
     pub banner: Option<String>,
     /// The server's identification line, e.g. `SSH-2.0-OpenSSH_9.2p1`.
     pub server_id: Option<String>,
     /// The host key as `ALGORITHM SHA256:…`.
     pub host_key: Option<String>,
+}
+
+impl ServerFacts {
+    /// Keeps one more userauth banner after those already received; a blank one adds nothing.
+    pub fn add_banner(&mut self, banner: &str) {
+        let banner = banner.trim();
+        if banner.is_empty() {
+            return;
+        }
+        match &mut self.banner {
+            Some(earlier) => {
+                earlier.push('\n');
+                earlier.push_str(banner);
+            }
+            None => self.banner = Some(banner.to_owned()),
+        }
+    }
 }
 
 /// Facts shared between the caller and the connection's callbacks.
@@ -201,6 +219,40 @@ pub(crate) fn describe_non_ssh(seen: &[u8]) -> String {
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
     format!("not an SSH server: it sent '{first}'")
+}
+
+/// Whether a login conversation (keyboard-interactive prompts, or what a shell prints before
+/// its first prompt) demands a new password: PAM's `pam_unix` says "You are required to change
+/// your password immediately" or "Your password has expired", then asks for the current and a
+/// new password.
+pub(crate) fn password_change_demanded(said: &str) -> bool {
+    const DEMANDS: [&str; 5] = [
+        "password has expired",
+        "required to change your password",
+        "must change your password",
+        "new password",
+        "changing password for",
+    ];
+    let said = said.to_lowercase();
+    DEMANDS.iter().any(|demand| said.contains(demand))
+}
+
+/// The non-blank lines of `text` on one line, joined with ` / `, control characters dropped,
+/// cut to a length an error message can carry.
+pub(crate) fn one_line(text: &str) -> String {
+    const MOST: usize = 240;
+    let joined = text
+        .lines()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let mut shown: String = joined.chars().filter(|c| !c.is_control()).collect();
+    if shown.chars().count() > MOST {
+        shown = shown.chars().take(MOST).collect();
+        shown.push('…');
+    }
+    shown
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

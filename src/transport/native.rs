@@ -14,8 +14,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use russh::client::{self, AuthResult, Handle, KeyboardInteractiveAuthResponse};
-use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
-use russh::{ChannelMsg, MethodKind, cipher, kex, mac};
+use russh::keys::{
+    Algorithm, HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate,
+};
+use russh::{AlgorithmKind, ChannelMsg, MethodKind, MethodSet, cipher, kex, mac};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
@@ -23,7 +25,8 @@ use tokio::time::timeout;
 use super::known_hosts::HostKeyPolicy;
 use super::{
     ConnectError, Connection, ExecOutput, Execute, Login, MAX_EXEC_OUTPUT, SharedFacts, Shell,
-    classify_connect, describe_non_ssh, ident_line, keep_bounded, lock,
+    classify_connect, describe_non_ssh, ident_line, keep_bounded, lock, one_line,
+    password_change_demanded,
 };
 
 /// Everything the native transport needs besides the target and credentials.
@@ -41,8 +44,23 @@ pub struct NativeOptions {
     pub keys: Vec<Arc<PrivateKey>>,
     /// Offer the identities of the agent at `SSH_AUTH_SOCK`.
     pub use_agent: bool,
+    legacy_algorithms: bool,
     config: Arc<client::Config>,
 }
+
+/// What `--legacy-algorithms` adds after the modern lists: SHA-1 key exchanges.
+const LEGACY_KEX: [kex::Name; 3] = [kex::DH_G14_SHA1, kex::DH_G1_SHA1, kex::DH_GEX_SHA1];
+/// SHA-1 host-key signatures (`ssh-rsa`), which russh's default list offers last.
+const LEGACY_HOST_KEYS: [Algorithm; 1] = [Algorithm::Rsa { hash: None }];
+/// CBC ciphers.
+const LEGACY_CIPHERS: [cipher::Name; 4] = [
+    cipher::AES_128_CBC,
+    cipher::AES_192_CBC,
+    cipher::AES_256_CBC,
+    cipher::TRIPLE_DES_CBC,
+];
+/// SHA-1 MACs.
+const LEGACY_MACS: [mac::Name; 2] = [mac::HMAC_SHA1, mac::HMAC_SHA1_ETM];
 
 impl NativeOptions {
     /// Options with russh's modern algorithms, widened with the legacy ones (appended after
@@ -59,21 +77,14 @@ impl NativeOptions {
         // less CPU per login, and radio firmware offers no ML-KEM anyway, so only simulators
         // and modern servers ever saw the difference.
         preferred.kex = prefer_first(&preferred.kex, &kex::CURVE25519);
+        // russh offers ssh-rsa (SHA-1) host-key signatures by default; like every other SHA-1
+        // algorithm they come only with --legacy-algorithms, as with the OpenSSH transport.
+        preferred.key = without(&preferred.key, &LEGACY_HOST_KEYS);
         if legacy_algorithms {
-            preferred.kex = widen(
-                &preferred.kex,
-                &[kex::DH_G14_SHA1, kex::DH_G1_SHA1, kex::DH_GEX_SHA1],
-            );
-            preferred.cipher = widen(
-                &preferred.cipher,
-                &[
-                    cipher::AES_128_CBC,
-                    cipher::AES_192_CBC,
-                    cipher::AES_256_CBC,
-                    cipher::TRIPLE_DES_CBC,
-                ],
-            );
-            preferred.mac = widen(&preferred.mac, &[mac::HMAC_SHA1, mac::HMAC_SHA1_ETM]);
+            preferred.kex = widen(&preferred.kex, &LEGACY_KEX);
+            preferred.key = widen(&preferred.key, &LEGACY_HOST_KEYS);
+            preferred.cipher = widen(&preferred.cipher, &LEGACY_CIPHERS);
+            preferred.mac = widen(&preferred.mac, &LEGACY_MACS);
         }
         let config = client::Config {
             client_id: russh::SshId::Standard(Cow::Borrowed(concat!(
@@ -91,6 +102,7 @@ impl NativeOptions {
             host_keys,
             keys: Vec::new(),
             use_agent: false,
+            legacy_algorithms,
             config: Arc::new(config),
         }
     }
@@ -104,6 +116,32 @@ fn prefer_first<T: Clone + PartialEq>(list: &[T], first: &T) -> Cow<'static, [T]
 
 fn widen<T: Clone>(modern: &[T], legacy: &[T]) -> Cow<'static, [T]> {
     Cow::Owned(modern.iter().chain(legacy).cloned().collect())
+}
+
+fn without<T: Clone + PartialEq>(list: &[T], dropped: &[T]) -> Cow<'static, [T]> {
+    Cow::Owned(
+        list.iter()
+            .filter(|item| !dropped.contains(item))
+            .cloned()
+            .collect(),
+    )
+}
+
+/// The algorithms of one kind that `--legacy-algorithms` adds, and what makes them legacy.
+fn legacy_of(kind: &AlgorithmKind) -> (Vec<String>, &'static str) {
+    fn names<T: AsRef<str>>(list: &[T]) -> Vec<String> {
+        list.iter().map(|name| name.as_ref().to_owned()).collect()
+    }
+    match kind {
+        AlgorithmKind::Kex => (names(&LEGACY_KEX), "SHA-1"),
+        AlgorithmKind::Key => (
+            LEGACY_HOST_KEYS.iter().map(ToString::to_string).collect(),
+            "SHA-1",
+        ),
+        AlgorithmKind::Cipher => (names(&LEGACY_CIPHERS), "CBC"),
+        AlgorithmKind::Mac => (names(&LEGACY_MACS), "SHA-1"),
+        AlgorithmKind::Compression => (Vec::new(), ""),
+    }
 }
 
 /// An open PTY shell over russh.
@@ -194,7 +232,7 @@ impl client::Handler for Observer {
         banner: &str,
         _session: &mut client::Session,
     ) -> Result<(), Self::Error> {
-        lock(&self.facts).banner = Some(banner.trim().to_owned());
+        lock(&self.facts).add_banner(banner);
         Ok(())
     }
 }
@@ -354,7 +392,7 @@ pub async fn connect(
             }
             return Err(match server_id {
                 None => ConnectError::NoSsh(describe_non_ssh(&lock(&seen))),
-                Some(_) => classify_handshake(err),
+                Some(_) => classify_handshake(err, options.legacy_algorithms),
             });
         }
         Err(_) => {
@@ -375,15 +413,49 @@ pub async fn connect(
     Ok((NativeConnection { handle }, user))
 }
 
-fn classify_handshake(err: russh::Error) -> ConnectError {
+fn classify_handshake(err: russh::Error, legacy_algorithms: bool) -> ConnectError {
     match err {
-        russh::Error::NoCommonAlgo { kind, theirs, .. } => ConnectError::HandshakeFailed(format!(
-            "no common {kind:?} algorithm (the server offers {}); --legacy-algorithms may help",
-            theirs.join(",")
-        )),
+        russh::Error::NoCommonAlgo { kind, theirs, .. } => {
+            ConnectError::HandshakeFailed(no_common_algorithm(&kind, &theirs, legacy_algorithms))
+        }
         russh::Error::IO(io) => ConnectError::HandshakeFailed(format!("during key exchange: {io}")),
         other => ConnectError::HandshakeFailed(format!("key exchange failed: {other}")),
     }
+}
+
+/// Names what the server insisted on, and whether `--legacy-algorithms` would meet it.
+fn no_common_algorithm(kind: &AlgorithmKind, theirs: &[String], legacy_algorithms: bool) -> String {
+    let what = match kind {
+        AlgorithmKind::Kex => "key-exchange",
+        AlgorithmKind::Key => "host-key",
+        AlgorithmKind::Cipher => "cipher",
+        AlgorithmKind::Mac => "MAC",
+        AlgorithmKind::Compression => "compression",
+    };
+    let offers = theirs.join(",");
+    let (legacy, why_legacy) = legacy_of(kind);
+    let allowed: Vec<&str> = theirs
+        .iter()
+        .filter(|name| legacy.contains(name))
+        .map(String::as_str)
+        .collect();
+    let hint = if legacy_algorithms || allowed.is_empty() {
+        let even = if legacy_algorithms {
+            " even with --legacy-algorithms"
+        } else {
+            ""
+        };
+        format!("; the native client supports none of them{even} (--transport openssh may)")
+    } else if allowed.len() < theirs.len() {
+        format!(
+            " ({why_legacy}; --legacy-algorithms allows {})",
+            allowed.join(",")
+        )
+    } else {
+        let them = if allowed.len() == 1 { "it" } else { "them" };
+        format!(" ({why_legacy}; --legacy-algorithms allows {them})")
+    };
+    format!("no common {what} algorithm: the server offers only {offers}{hint}")
 }
 
 async fn authenticate(
@@ -398,38 +470,57 @@ async fn authenticate(
             humantime::format_duration(limit)
         ))
     };
+    let failed = |err: russh::Error| ConnectError::Io(format!("authenticating: {err}"));
     let rsa_hash = match timeout(limit, handle.best_supported_rsa_hash()).await {
         Ok(Ok(hash)) => hash.flatten(),
         _ => None,
     };
+    let mut tried = Tried::default();
     for login in logins {
         for key in &options.keys {
             let offer = PrivateKeyWithHashAlg::new(key.clone(), rsa_hash);
+            tried.keys += 1;
             match timeout(limit, handle.authenticate_publickey(&login.user, offer)).await {
-                Ok(Ok(AuthResult::Success)) => return Ok(login.user.clone()),
-                Ok(Ok(AuthResult::Failure { .. })) => {}
-                Ok(Err(err)) => return Err(ConnectError::Io(format!("authenticating: {err}"))),
-                Err(_) => return Err(timed_out()),
-            }
-        }
-        if options.use_agent && try_agent(handle, &login.user, rsa_hash, limit).await {
-            return Ok(login.user.clone());
-        }
-        let password = login.password.expose();
-        let remaining =
-            match timeout(limit, handle.authenticate_password(&login.user, password)).await {
                 Ok(Ok(AuthResult::Success)) => return Ok(login.user.clone()),
                 Ok(Ok(AuthResult::Failure {
                     remaining_methods, ..
-                })) => remaining_methods,
-                Ok(Err(err)) => return Err(ConnectError::Io(format!("authenticating: {err}"))),
+                })) => tried.methods = Some(remaining_methods),
+                Ok(Err(err)) => return Err(failed(err)),
                 Err(_) => return Err(timed_out()),
-            };
-        if remaining.contains(&MethodKind::KeyboardInteractive) {
+            }
+        }
+        if options.use_agent && try_agent(handle, &login.user, rsa_hash, limit, &mut tried).await {
+            return Ok(login.user.clone());
+        }
+        let password = login.password.expose();
+        // A server that said it takes no passwords is not sent one.
+        if tried.accepts(MethodKind::Password) {
+            let answer =
+                match timeout(limit, handle.authenticate_password(&login.user, password)).await {
+                    Ok(Ok(answer)) => answer,
+                    Ok(Err(err)) => return Err(failed(err)),
+                    Err(_) => return Err(timed_out()),
+                };
+            match answer {
+                AuthResult::Success => return Ok(login.user.clone()),
+                AuthResult::Failure {
+                    remaining_methods, ..
+                } => tried.methods = Some(remaining_methods),
+            }
+        }
+        if tried.accepts_known(MethodKind::KeyboardInteractive) {
             match timeout(limit, keyboard_interactive(handle, &login.user, password)).await {
-                Ok(Ok(true)) => return Ok(login.user.clone()),
-                Ok(Ok(false)) => {}
-                Ok(Err(err)) => return Err(ConnectError::Io(format!("authenticating: {err}"))),
+                Ok(Ok(Prompted::Accepted)) => return Ok(login.user.clone()),
+                Ok(Ok(Prompted::Refused)) => {}
+                Ok(Ok(Prompted::ChangeDemanded(said))) => {
+                    // The password was right, but the server wants a new one: answering its
+                    // prompts with the old password would only count as failed changes.
+                    return Err(ConnectError::AuthFailed(format!(
+                        "the password of {} has expired: the server demands a new one ('{said}')",
+                        login.user
+                    )));
+                }
+                Ok(Err(err)) => return Err(failed(err)),
                 Err(_) => return Err(timed_out()),
             }
         }
@@ -438,27 +529,91 @@ async fn authenticate(
         }
     }
     let users: Vec<&str> = logins.iter().map(|l| l.user.as_str()).collect();
-    Err(ConnectError::AuthFailed(format!(
-        "authentication failed for {}",
-        users.join(", ")
-    )))
+    Err(ConnectError::AuthFailed(tried.explain(&users.join(", "))))
 }
 
-/// Answers every keyboard-interactive prompt with the password (radios ask `Password:`).
+/// What the authentication attempts of one connection learnt.
+#[derive(Default)]
+struct Tried {
+    /// Keys and agent identities offered.
+    keys: usize,
+    /// The methods the server said it accepts, once it said so.
+    methods: Option<MethodSet>,
+}
+
+impl Tried {
+    /// Whether the server accepts the method, as far as it has said.
+    fn accepts(&self, method: MethodKind) -> bool {
+        self.methods
+            .as_ref()
+            .is_none_or(|set| set.contains(&method))
+    }
+
+    /// Whether the server said it accepts the method.
+    fn accepts_known(&self, method: MethodKind) -> bool {
+        self.methods
+            .as_ref()
+            .is_some_and(|set| set.contains(&method))
+    }
+
+    /// Why nothing worked: which methods the server takes when that explains it.
+    fn explain(&self, users: &str) -> String {
+        let Some(methods) = &self.methods else {
+            return format!("authentication failed for {users}");
+        };
+        let names: Vec<&str> = methods.iter().map(<&str>::from).collect();
+        let passwords = methods.contains(&MethodKind::Password)
+            || methods.contains(&MethodKind::KeyboardInteractive);
+        if passwords || names.is_empty() {
+            return format!("authentication failed for {users}");
+        }
+        let only = format!("the server accepts only {}", names.join(","));
+        match self.keys {
+            0 if methods.contains(&MethodKind::PublicKey) => {
+                format!("{only}; no key was offered (-i KEY or an agent)")
+            }
+            0 => format!("{only}, which sikprobe does not offer"),
+            1 => format!("{only}; the key offered for {users} was refused"),
+            offered => format!("{only}; the {offered} keys offered for {users} were refused"),
+        }
+    }
+}
+
+/// How a keyboard-interactive exchange ended.
+enum Prompted {
+    Accepted,
+    Refused,
+    /// The server asks for a new password; what it said.
+    ChangeDemanded(String),
+}
+
+/// Answers every keyboard-interactive prompt with the password (radios ask `Password:`), unless
+/// the server asks for a new password.
 async fn keyboard_interactive(
     handle: &mut Handle<Observer>,
     user: &str,
     password: &str,
-) -> Result<bool, russh::Error> {
+) -> Result<Prompted, russh::Error> {
     let mut reply = handle
         .authenticate_keyboard_interactive_start(user, None)
         .await?;
     // A server may send several rounds (or empty ones); a few are plenty for a password.
     for _ in 0..5 {
         match reply {
-            KeyboardInteractiveAuthResponse::Success => return Ok(true),
-            KeyboardInteractiveAuthResponse::Failure { .. } => return Ok(false),
-            KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
+            KeyboardInteractiveAuthResponse::Success => return Ok(Prompted::Accepted),
+            KeyboardInteractiveAuthResponse::Failure { .. } => return Ok(Prompted::Refused),
+            KeyboardInteractiveAuthResponse::InfoRequest {
+                instructions,
+                prompts,
+                ..
+            } => {
+                let said = std::iter::once(instructions.as_str())
+                    .chain(prompts.iter().map(|p| p.prompt.as_str()))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                if password_change_demanded(&said) {
+                    return Ok(Prompted::ChangeDemanded(one_line(&said)));
+                }
                 let answers = vec![password.to_owned(); prompts.len()];
                 reply = handle
                     .authenticate_keyboard_interactive_respond(answers)
@@ -466,7 +621,7 @@ async fn keyboard_interactive(
             }
         }
     }
-    Ok(false)
+    Ok(Prompted::Refused)
 }
 
 /// Offers each identity of the SSH agent; false when none is accepted or there is no agent.
@@ -475,6 +630,7 @@ async fn try_agent(
     user: &str,
     rsa_hash: Option<HashAlg>,
     limit: Duration,
+    tried: &mut Tried,
 ) -> bool {
     let Ok(mut agent) = russh::keys::agent::client::AgentClient::connect_env().await else {
         return false;
@@ -491,13 +647,18 @@ async fn try_agent(
         } else {
             None
         };
-        if let Ok(Ok(AuthResult::Success)) = timeout(
+        tried.keys += 1;
+        match timeout(
             limit,
             handle.authenticate_publickey_with(user, key, hash, &mut agent),
         )
         .await
         {
-            return true;
+            Ok(Ok(AuthResult::Success)) => return true,
+            Ok(Ok(AuthResult::Failure {
+                remaining_methods, ..
+            })) => tried.methods = Some(remaining_methods),
+            _ => {}
         }
     }
     false
@@ -506,6 +667,41 @@ async fn try_agent(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ssh_rsa_host_keys_come_only_with_legacy_algorithms_and_last() {
+        let policy = Arc::new(HostKeyPolicy::Record);
+        let offer = |legacy| {
+            let options = NativeOptions::new(
+                Duration::from_secs(1),
+                Duration::from_secs(1),
+                Duration::from_secs(1),
+                legacy,
+                policy.clone(),
+            );
+            options.config.preferred.key.to_vec()
+        };
+        let sha1 = Algorithm::Rsa { hash: None };
+        assert!(!offer(false).contains(&sha1));
+        let widened = offer(true);
+        assert_eq!(widened.last(), Some(&sha1));
+        assert_eq!(widened[..widened.len() - 1], offer(false)[..]);
+    }
+
+    #[test]
+    fn a_negotiation_failure_names_what_the_server_insisted_on() {
+        let names = |list: &[&str]| list.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            no_common_algorithm(&AlgorithmKind::Key, &names(&["ssh-rsa", "ssh-dss"]), false),
+            "no common host-key algorithm: the server offers only ssh-rsa,ssh-dss \
+             (SHA-1; --legacy-algorithms allows ssh-rsa)"
+        );
+        assert_eq!(
+            no_common_algorithm(&AlgorithmKind::Cipher, &names(&["arcfour256"]), true),
+            "no common cipher algorithm: the server offers only arcfour256; the native client \
+             supports none of them even with --legacy-algorithms (--transport openssh may)"
+        );
+    }
 
     #[test]
     fn the_ident_line_is_found_among_earlier_lines() {

@@ -20,7 +20,7 @@ pub mod openssh_client;
 pub mod require;
 
 use fleet::Fleet;
-use require::{require, require_root};
+pub use require::{require, require_root};
 
 pub const SIKSIM: &str = env!("CARGO_BIN_EXE_siksim");
 pub const SIKPROBE: &str = env!("CARGO_BIN_EXE_sikprobe");
@@ -310,6 +310,14 @@ impl Sshd {
     /// Starts sshd on `port` accepting `user_key.pub` for any user, keys only.
     #[track_caller]
     pub fn start(port: u16) -> Sshd {
+        Sshd::start_with(port, "")
+    }
+
+    /// Starts sshd on `port` with `settings` (sshd_config lines) before the defaults of
+    /// [`Sshd::start`]: sshd keeps the first value of a keyword, so they win (`UsePAM yes`,
+    /// `PasswordAuthentication yes`, `Banner FILE`), and repeatable ones add (`HostKey FILE`).
+    #[track_caller]
+    pub fn start_with(port: u16, settings: &str) -> Sshd {
         require_root("a real sshd: privilege separation, logins as root");
         let keygen = require("ssh-keygen");
         let sshd = require("/usr/sbin/sshd");
@@ -325,7 +333,7 @@ impl Sshd {
         }
         std::fs::copy(path("user_key.pub"), path("authorized_keys")).expect("authorized_keys");
         let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
+            "{settings}\nPort {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile {}\n",
             path("host_key").display(),

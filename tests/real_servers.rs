@@ -1,0 +1,280 @@
+//! sikprobe's native client against what real servers do at login: a real OpenSSH sshd on
+//! 127.0.0.1 (ports 2371-2375) that insists on SHA-1 `ssh-rsa` host keys, sends two userauth
+//! banners and demands a new password through PAM, runs `/usr/sbin/nologin` as a shell, or
+//! accepts only keys; and a radio whose prompt changes when it is renamed (siksim on
+//! 127.137.0.1, port 2376).
+//!
+//! The PAM tests create local accounts, so they need root (as `.ci/run` runs them).
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use sikscan::record::{Record, Status};
+use support::{Siksim, Sshd, sikprobe};
+
+/// The identity line a Siklu radio sends as its userauth banner.
+const IDENTITY: &str = "EH-710TX, S/N: T.BJF943017B, Ver: 7.7.10-13186-d2f25a6";
+/// The test accounts' password (test-only, never used anywhere else).
+const PASSWORD: &str = "Sikscan-test-1x";
+
+/// A local account for one test, removed (with its home) when dropped.
+struct TestUser {
+    name: &'static str,
+}
+
+impl TestUser {
+    /// Creates `name` with `shell` and [`PASSWORD`]; `expired` makes PAM demand a new password
+    /// at the next login (`chage -d 0`).
+    fn create(name: &'static str, shell: &str, expired: bool) -> TestUser {
+        support::require_root("it creates local accounts for sshd");
+        // A run that was killed may have left the account behind.
+        let _ = Command::new("userdel").args(["-r", name]).output();
+        run("useradd", &["-m", "-s", shell, name]);
+        let user = TestUser { name };
+        // chpasswd reads the password on stdin, so it is never in an argv.
+        let mut chpasswd = Command::new("chpasswd")
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("chpasswd runs (apt-get install passwd)");
+        chpasswd
+            .stdin
+            .take()
+            .expect("stdin piped")
+            .write_all(format!("{name}:{PASSWORD}\n").as_bytes())
+            .expect("chpasswd reads the password");
+        assert!(chpasswd.wait().expect("chpasswd exits").success());
+        if expired {
+            run("chage", &["-d", "0", name]);
+        }
+        user
+    }
+}
+
+impl Drop for TestUser {
+    fn drop(&mut self) {
+        let _ = Command::new("userdel").args(["-r", self.name]).output();
+    }
+}
+
+fn run(program: &str, args: &[&str]) {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs (apt-get install passwd): {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// sshd settings for password logins through PAM, with the identity line as its `Banner`.
+fn pam_settings(dir: &Path, method: &str) -> String {
+    let banner = dir.join("banner");
+    std::fs::write(&banner, format!("{IDENTITY}\n")).expect("banner file");
+    let (password, prompts) = match method {
+        "password" => ("yes", "no"),
+        _ => ("no", "yes"),
+    };
+    format!(
+        "UsePAM yes\nPasswordAuthentication {password}\nKbdInteractiveAuthentication {prompts}\n\
+         Banner {}\n",
+        banner.display()
+    )
+}
+
+/// Probes the sshd as `user` with [`PASSWORD`] (never in argv) and returns its one record.
+fn probe_with_password(sshd: &Sshd, user: &str) -> Record {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).expect("password file");
+    let password_file = password_file.display().to_string();
+    let probe = sikprobe(
+        &[
+            "-q",
+            "--no-agent",
+            "-u",
+            user,
+            "--password-file",
+            &password_file,
+            "--prompt-timeout",
+            "10s",
+        ],
+        &format!("127.0.0.1:{}\n", sshd.port),
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    assert_eq!(probe.records.len(), 1, "{}", probe.stderr);
+    probe.records.into_iter().next().expect("one record")
+}
+
+fn error_of(record: &Record) -> &str {
+    record.error.as_deref().unwrap_or_default()
+}
+
+#[test]
+fn sha1_ssh_rsa_host_keys_are_offered_only_with_legacy_algorithms() {
+    let keys = tempfile::tempdir().expect("temp dir");
+    let rsa_key = keys.path().join("rsa_host_key");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-N", "", "-f"])
+        .arg(&rsa_key)
+        .status()
+        .expect("ssh-keygen runs (apt-get install openssh-client)");
+    assert!(made.success());
+    let sshd = Sshd::start_with(
+        2371,
+        &format!("HostKey {}\nHostKeyAlgorithms ssh-rsa\n", rsa_key.display()),
+    );
+    let target = format!("127.0.0.1:{}\n", sshd.port);
+    let user_key = sshd.key("user_key");
+    let login = ["-q", "--no-agent", "-u", "root", "-i", &user_key];
+
+    let refused = sikprobe(&login, &target);
+    assert!(refused.status.success(), "{}", refused.stderr);
+    let record = &refused.records[0];
+    assert_eq!(record.status, Status::HandshakeFailed, "{:?}", record.error);
+    assert_eq!(
+        error_of(record),
+        "no common host-key algorithm: the server offers only ssh-rsa \
+         (SHA-1; --legacy-algorithms allows it)"
+    );
+    assert_eq!(record.user, None);
+
+    let mut widened = login.to_vec();
+    widened.push("--legacy-algorithms");
+    let probe = sikprobe(&widened, &target);
+    let record = &probe.records[0];
+    assert_eq!(record.status, Status::NotSiklu, "{:?}", record.error);
+    assert_eq!(record.user.as_deref(), Some("root"));
+    assert!(
+        record
+            .host_key
+            .as_deref()
+            .is_some_and(|key| key.starts_with("ssh-rsa SHA256:")),
+        "{:?}",
+        record.host_key
+    );
+}
+
+#[test]
+fn an_expired_password_is_auth_failed_and_every_banner_is_kept() {
+    let user = TestUser::create("sikt-expired-pw", "/bin/bash", true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sshd = Sshd::start_with(2372, &pam_settings(dir.path(), "password"));
+    let record = probe_with_password(&sshd, user.name);
+
+    assert_eq!(record.status, Status::AuthFailed, "{:?}", record.error);
+    assert!(
+        error_of(&record).starts_with("the password has expired"),
+        "{:?}",
+        record.error
+    );
+    // The Banner file's identity line, then PAM's demand, both kept and in order.
+    let banner = record.banner.as_deref().expect("the banners");
+    let banners: Vec<&str> = banner.lines().collect();
+    assert_eq!(banners.len(), 2, "{banner:?}");
+    assert_eq!(banners[0], IDENTITY);
+    assert!(
+        banners[1].starts_with("You are required to change your password immediately"),
+        "{banner:?}"
+    );
+    assert_eq!(record.model.as_deref(), Some("EH-710TX"));
+    assert_eq!(record.sn.as_deref(), Some("T.BJF943017B"));
+    assert_eq!(record.sw.as_deref(), Some("7.7.10-13186-d2f25a6"));
+}
+
+#[test]
+fn an_expired_password_asked_by_keyboard_interactive_prompts_is_auth_failed() {
+    let user = TestUser::create("sikt-expired-kbd", "/bin/bash", true);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sshd = Sshd::start_with(2373, &pam_settings(dir.path(), "keyboard-interactive"));
+    let record = probe_with_password(&sshd, user.name);
+
+    assert_eq!(record.status, Status::AuthFailed, "{:?}", record.error);
+    let expected = format!("the password of {} has expired", user.name);
+    assert!(
+        error_of(&record).starts_with(&expected),
+        "{:?}",
+        record.error
+    );
+    assert_eq!(record.model.as_deref(), Some("EH-710TX"));
+}
+
+#[test]
+fn a_nologin_shell_is_quoted() {
+    let user = TestUser::create("sikt-nologin", "/usr/sbin/nologin", false);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sshd = Sshd::start_with(2374, &pam_settings(dir.path(), "password"));
+    let record = probe_with_password(&sshd, user.name);
+
+    assert_eq!(record.status, Status::IoError, "{:?}", record.error);
+    assert_eq!(
+        error_of(&record),
+        "the device closed the session after printing 'This account is currently not available.'"
+    );
+}
+
+#[test]
+fn a_publickey_only_server_says_which_methods_it_accepts() {
+    let sshd = Sshd::start(2375);
+    let target = format!("127.0.0.1:{}\n", sshd.port);
+
+    let probe = sikprobe(&["-q", "--no-agent", "-u", "root"], &target);
+    let records = probe.records;
+    let record = &records[0];
+    assert_eq!(record.status, Status::AuthFailed, "{:?}", record.error);
+    assert_eq!(
+        error_of(record),
+        "the server accepts only publickey; no key was offered (-i KEY or an agent)"
+    );
+
+    let other_key = sshd.key("other_key");
+    let refused = sikprobe(
+        &["-q", "--no-agent", "-u", "root", "-i", &other_key],
+        &target,
+    );
+    let record = &refused.records[0];
+    assert_eq!(record.status, Status::AuthFailed, "{:?}", record.error);
+    assert_eq!(
+        error_of(record),
+        "the server accepts only publickey; the key offered for root was refused"
+    );
+}
+
+#[test]
+fn a_command_that_renames_the_radio_keeps_the_session() {
+    let _fleet = Siksim::start(&["127.137.0.1", "--persona", "eh", "--port", "2376", "-q"]);
+    let probe = sikprobe(
+        &[
+            "-q",
+            "-p",
+            "2376",
+            "--command-timeout",
+            "5s",
+            "-c",
+            "set system name Roof-North",
+            "-c",
+            "show system",
+        ],
+        "127.137.0.1\n",
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    let record = &probe.records[0];
+    assert_eq!(record.status, Status::Ok, "{:?}", record.error);
+    let commands = record.commands.as_deref().expect("the commands");
+    assert_eq!(commands.len(), 2);
+    assert!(commands.iter().all(|c| c.ok), "{commands:?}");
+    let parsed = sikscan::parse::eh::parse(
+        sikscan::record::RadioType::Eh,
+        &[("show system", commands[1].output.as_str())],
+    );
+    assert_eq!(
+        parsed.fields.get("system_name").and_then(|v| v.as_str()),
+        Some("Roof-North"),
+        "{}",
+        commands[1].output
+    );
+}
