@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs sikscan: the four binaries, their man pages and bash/zsh/fish completions.
+# Installs sikscan: the five binaries, their man pages and bash/zsh/fish completions.
 #
 #   scripts/install.sh [--from DIR | --docs-only] [PREFIX]
 #
 # PREFIX defaults to /usr/local when run as root, else ~/.local. Files land in
-#   PREFIX/bin/{ipgen,sikprobe,batchsave,siksim}        (cargo install --locked --path . --root PREFIX)
+#   PREFIX/bin/{ipgen,sikprobe,batchsave,sikdiff,siksim} (cargo install --locked --path . --root PREFIX)
 #   PREFIX/share/man/man1/<tool>.1
 #   PREFIX/share/bash-completion/completions/<tool>
 #   PREFIX/share/zsh/site-functions/_<tool>
@@ -15,7 +15,7 @@
 # --help. Exit status: 0 installed, 2 usage error or a missing file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools=(ipgen sikprobe batchsave siksim)
+tools=(ipgen sikprobe batchsave sikdiff siksim)
 
 # usage [STATUS]: the header above, on stdout for --help (0), else on stderr (2).
 usage() {

@@ -12,6 +12,8 @@
 //! - [`parse`]: parsers of the radios' `show` outputs;
 //! - [`record`]: the NDJSON record and status taxonomy shared by sikprobe and batchsave;
 //! - [`batch`]: durable batch files for `batchsave`;
+//! - [`snapshot`]: a run's records read back (`sikprobe --skip-done`, `sikdiff`);
+//! - [`diff`]: `sikdiff` — what changed between two snapshots of a fleet;
 //! - [`sim`]: siksim, the simulated radio fleet (sharing no code with [`device`] and
 //!   [`parse`], so that both sides cannot read the CLI the same wrong way);
 //! - [`secret`]: passwords that never reach a log or a record;
@@ -22,6 +24,7 @@
 
 pub mod batch;
 pub mod device;
+pub mod diff;
 pub mod docs;
 pub mod parse;
 pub mod pipe;
@@ -29,5 +32,6 @@ pub mod probe;
 pub mod record;
 pub mod secret;
 pub mod sim;
+pub mod snapshot;
 pub mod targets;
 pub mod transport;

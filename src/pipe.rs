@@ -295,7 +295,7 @@ impl<R: BufRead> BoundedLines<R> {
                 break;
             }
             saw_any = true;
-            let (chunk, consumed, ended) = match available.iter().position(|&b| b == b'\n') {
+            let (chunk, consumed, ended) = match memchr::memchr(b'\n', available) {
                 Some(end) => (&available[..end], end + 1, true),
                 None => (available, available.len(), false),
             };

@@ -10,6 +10,7 @@ use sikscan::docs::DocKind;
 const BINARIES: &[(&str, &str)] = &[
     ("batchsave", env!("CARGO_BIN_EXE_batchsave")),
     ("ipgen", env!("CARGO_BIN_EXE_ipgen")),
+    ("sikdiff", env!("CARGO_BIN_EXE_sikdiff")),
     ("siksim", env!("CARGO_BIN_EXE_siksim")),
     ("sikprobe", env!("CARGO_BIN_EXE_sikprobe")),
 ];

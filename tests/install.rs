@@ -5,7 +5,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const TOOLS: [&str; 4] = ["ipgen", "sikprobe", "batchsave", "siksim"];
+const TOOLS: [&str; 5] = ["ipgen", "sikprobe", "batchsave", "sikdiff", "siksim"];
+
+/// An empty PREFIX beside the build, not in TMPDIR: it receives copies of the five binaries,
+/// as large as the build directory's own, and TMPDIR can be a small tmpfs (CI's filled up).
+fn install_prefix() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir beside the build")
+}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -74,7 +80,7 @@ fn assert_docs_installed(prefix: &Path) {
 
 #[test]
 fn installs_binaries_man_pages_and_completions_under_prefix() {
-    let prefix = tempfile::tempdir().expect("temp dir");
+    let prefix = install_prefix();
     let from = bin_dir();
     let out = install(&[
         "--from",
@@ -124,7 +130,7 @@ fn installs_binaries_man_pages_and_completions_under_prefix() {
 
 #[test]
 fn docs_only_installs_no_binaries() {
-    let prefix = tempfile::tempdir().expect("temp dir");
+    let prefix = install_prefix();
     let out = install(&["--docs-only", prefix.path().to_str().expect("UTF-8 path")]);
     assert!(
         out.status.success(),
@@ -148,7 +154,7 @@ fn help_goes_to_stdout_and_exits_0() {
 
 #[test]
 fn usage_errors_exit_2_and_install_nothing() {
-    let prefix = tempfile::tempdir().expect("temp dir");
+    let prefix = install_prefix();
     let target = prefix.path().join("p");
     let target = target.to_str().expect("UTF-8 path");
     let missing = prefix.path().join("no-such-dir");

@@ -30,6 +30,8 @@ use clap::ValueEnum;
 
 pub use batcher::run;
 pub use formats::Format;
+pub use outdir::batch_number;
+pub use rejects::REJECTS;
 
 use crate::pipe::OpenError;
 

@@ -317,7 +317,7 @@ pub fn file_label(value: &str) -> String {
 }
 
 /// The batch number in a name batchsave wrote: `batch-<N>…` or `<YYYYmmdd_HHMMSS>_<N>_…`.
-fn batch_number(name: &str) -> Option<u64> {
+pub fn batch_number(name: &str) -> Option<u64> {
     let digits = if let Some(rest) = name.strip_prefix("batch-") {
         rest
     } else {

@@ -1,15 +1,15 @@
 //! `--skip-done`: the hosts an earlier run already finished, read from its NDJSON output
-//! (files, or a batchsave output directory searched for `*.ndjson`).
+//! (files, or a batchsave output directory: see [`crate::snapshot`]).
 
 use std::collections::HashSet;
 use std::io::BufRead;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use crate::pipe::BoundedLines;
 use crate::record::Status;
+use crate::snapshot::{self, RecordLines};
 
 /// The statuses that count as done unless `--retry` names them.
 pub const FINAL_BY_DEFAULT: [Status; 4] = [
@@ -18,9 +18,6 @@ pub const FINAL_BY_DEFAULT: [Status; 4] = [
     Status::NotSiklu,
     Status::Refused,
 ];
-
-/// Longest record line read back (a record with a large command output can be long).
-const MAX_RECORD: usize = 64 * 1024 * 1024;
 
 /// The finished hosts, by address and port.
 #[derive(Debug, Default)]
@@ -69,8 +66,7 @@ impl DoneSet {
                 set.missing.push(path.clone());
                 continue;
             }
-            let mut files = Vec::new();
-            collect_ndjson(path, &mut files).map_err(|source| ResumeError {
+            let files = snapshot::ndjson_files(path).map_err(|source| ResumeError {
                 path: path.display().to_string(),
                 source,
             })?;
@@ -98,9 +94,9 @@ impl DoneSet {
         final_statuses: &[Status],
         default_port: u16,
     ) -> std::io::Result<()> {
-        let mut lines = BoundedLines::new(reader, MAX_RECORD);
+        let mut lines = RecordLines::new(reader);
         while let Some(line) = lines.next_line()? {
-            if line.bytes.iter().all(u8::is_ascii_whitespace) {
+            if line.is_blank() {
                 continue;
             }
             match serde_json::from_slice::<Finished>(line.bytes) {
@@ -136,27 +132,6 @@ impl DoneSet {
     pub fn is_empty(&self) -> bool {
         self.done.is_empty()
     }
-}
-
-/// A file as given, or every `*.ndjson` file below a directory (batchsave's output).
-fn collect_ndjson(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !path.is_dir() {
-        std::fs::metadata(path)?;
-        out.push(path.to_owned());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            collect_ndjson(&entry, out)?;
-        } else if entry.extension().is_some_and(|ext| ext == "ndjson") {
-            out.push(entry);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
