@@ -43,13 +43,15 @@ pub enum Status {
     Deadline,
     /// The connection broke or a read or write failed after it was established.
     IoError,
-    /// Not attempted: excluded, or already done in an earlier run.
+    /// Not attempted: already done in an earlier run, or not started before the run stopped.
     Skipped,
+    /// Started, then abandoned unfinished when the run was made to quit (a second Ctrl-C).
+    Interrupted,
 }
 
 impl Status {
     /// Every status, in the order of the taxonomy.
-    pub const ALL: [Status; 14] = [
+    pub const ALL: [Status; 15] = [
         Status::Ok,
         Status::InvalidInput,
         Status::Refused,
@@ -64,6 +66,7 @@ impl Status {
         Status::Deadline,
         Status::IoError,
         Status::Skipped,
+        Status::Interrupted,
     ];
 
     /// One line on what the status means, for `--help` and the man page.
@@ -88,7 +91,11 @@ impl Status {
             Status::CommandFailed => "a command answered with a CLI error",
             Status::Deadline => "--deadline cut the host short; what it had is kept",
             Status::IoError => "the connection broke, or a read or write failed",
-            Status::Skipped => "not attempted: already done in an earlier run (--skip-done)",
+            Status::Skipped => {
+                "not attempted: done in an earlier run (--skip-done), or not started when Ctrl-C \
+                 stopped the run"
+            }
+            Status::Interrupted => "started, then abandoned unfinished by a second Ctrl-C",
         }
     }
 
@@ -109,6 +116,7 @@ impl Status {
             Status::Deadline => "deadline",
             Status::IoError => "io-error",
             Status::Skipped => "skipped",
+            Status::Interrupted => "interrupted",
         }
     }
 }

@@ -5,11 +5,10 @@
 mod support;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status, Transport};
@@ -176,7 +175,7 @@ fn hung_radios_time_out_or_are_cut_at_the_deadline_and_leave_no_ssh_behind() {
 }
 
 #[test]
-fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
+fn a_second_ctrl_c_abandons_the_hosts_in_flight_and_takes_every_ssh_of_the_run_down() {
     // Five radios hang after their prompt (live masters) and three are still logging in (ssh
     // login processes waiting on a 30 s login), so both kinds are in flight at the signals.
     require("ssh");
@@ -206,7 +205,7 @@ fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
         &[("TMPDIR", tmp.path())],
         &addresses("127.160.6.1-127.160.6.8"),
     );
-    let notes = stderr_lines(&mut child);
+    let notes = support::lines_of(child.stderr.take().expect("stderr piped"));
     // All eight ssh processes are up: the masters of the five hung radios, detached from their
     // login once it succeeded, and the three slow radios' logins, still sikprobe's children.
     let up_by = Instant::now() + Duration::from_secs(20);
@@ -241,6 +240,12 @@ fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
         "quit at once, not after the hosts in flight: {:?}",
         started.elapsed()
     );
+    // Every host was in flight: each has its record all the same, saying it was abandoned.
+    let records = parse_records(&output.stdout);
+    assert_eq!(records.len(), 8, "one record per input line");
+    for record in &records {
+        assert_eq!(record.status, Status::Interrupted, "{record:?}");
+    }
 
     let leftovers = processes_still_mentioning(&mine, Duration::from_secs(3));
     assert!(leftovers.is_empty(), "ssh left behind: {leftovers:?}");
@@ -250,18 +255,6 @@ fn a_second_ctrl_c_quits_at_once_and_takes_every_ssh_of_the_run_down() {
         .map(|entry| entry.path())
         .collect();
     assert!(left.is_empty(), "the run directory is removed: {left:?}");
-}
-
-/// sikprobe's stderr, line by line as it comes, from a thread that reads it to the end.
-fn stderr_lines(child: &mut std::process::Child) -> mpsc::Receiver<String> {
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (lines_tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    lines
 }
 
 /// Of the live processes that mention `text`, how many are children of `parent` (ssh logins in

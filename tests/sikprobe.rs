@@ -255,12 +255,20 @@ fn ctrl_c_stops_dispatching_and_keeps_every_finished_record() {
     all.extend_from_slice(&rest);
     let records = parse_records(&all);
     assert!(records.len() < 254, "dispatching stopped early");
+    // The hosts in flight finished; the lines read behind them were not started, and say so.
+    let (not_started, finished): (Vec<Record>, Vec<Record>) = records
+        .into_iter()
+        .partition(|r| r.status == Status::Skipped);
     assert!(
-        records.len() >= 20,
+        finished.len() >= 20,
         "the hosts in flight finished: {}",
-        records.len()
+        finished.len()
     );
-    assert_all_ok(&records);
+    assert_all_ok(&finished);
+    for record in &not_started {
+        let why = record.error.as_deref().unwrap_or_default();
+        assert!(why.starts_with("not started"), "{why}");
+    }
     let mut stderr = String::new();
     child
         .stderr
@@ -493,4 +501,150 @@ fn rate_caps_new_connections_per_second() {
         "{:?}",
         clock.elapsed()
     );
+}
+
+#[test]
+fn a_second_ctrl_c_gives_every_line_read_its_record() {
+    // Five quick radios, then radios that hang after their prompt: once the quick ones are
+    // written, the ten slots hold hung hosts, and the reader has queued lines behind them.
+    let _fleet = Siksim::serve(
+        &fleet([
+            group("127.205.0.1-127.205.0.5", "eh"),
+            group("127.205.0.6-127.205.0.200", "hang").with("model", "EH-8010FX"),
+        ]),
+        &["--port", PORT, "-q"],
+    );
+    let input = addresses("127.205.0.1-127.205.0.200");
+    let mut child =
+        support::start_sikprobe(&["-p", PORT, "-j", "10", "--deadline", "120s"], &[], &input);
+    let notes = support::lines_of(child.stderr.take().expect("stderr"));
+    let written = support::lines_of(child.stdout.take().expect("stdout"));
+    let mut records = Vec::new();
+    while records.len() < 5 {
+        let line = written
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the quick radios' records");
+        records.extend(parse_records(line.as_bytes()));
+    }
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: signalling our own child, not yet reaped.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    // The second signal only once the first was taken (two at once may arrive as one).
+    loop {
+        let note = notes
+            .recv_timeout(Duration::from_secs(10))
+            .expect("sikprobe takes the first Ctrl-C");
+        if note.contains("interrupted: finishing the hosts in flight") {
+            break;
+        }
+    }
+    let second = Instant::now();
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = child.wait().expect("sikprobe exits");
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        second.elapsed() < Duration::from_secs(5),
+        "the hung hosts were abandoned, not waited for: {:?}",
+        second.elapsed()
+    );
+    records.extend(
+        written
+            .iter()
+            .flat_map(|line| parse_records(line.as_bytes())),
+    );
+
+    // The records are those of the lines read, which came first in the input: a prefix of it,
+    // each address once.
+    let order: HashMap<IpAddr, usize> = input
+        .lines()
+        .enumerate()
+        .map(|(at, line)| (line.parse().expect("an address"), at))
+        .collect();
+    let mut positions: Vec<usize> = records
+        .iter()
+        .map(|r| order[&r.ip.expect("every record has its address")])
+        .collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (0..records.len()).collect::<Vec<_>>());
+    assert!(records.len() < 195, "reading stopped at the first Ctrl-C");
+    let count = |status| records.iter().filter(|r| r.status == status).count();
+    assert_eq!(count(Status::Ok), 5);
+    assert_eq!(count(Status::Interrupted), 10, "the ten hosts in flight");
+    assert_eq!(
+        count(Status::Skipped),
+        records.len() - 15,
+        "the lines read but not started"
+    );
+    for record in &records {
+        if record.status != Status::Ok {
+            assert!(record.error.is_some(), "says why: {record:?}");
+        }
+    }
+}
+
+#[test]
+fn addresses_come_as_arguments_and_a_terminal_is_not_input() {
+    let _fleet = Siksim::serve(
+        &fleet([group("127.205.1.1-127.205.1.3", "eh")]),
+        &["--port", PORT, "-q"],
+    );
+    let out = Command::new(support::SIKPROBE)
+        .args([
+            "-p",
+            PORT,
+            "-q",
+            "--ordered",
+            "127.205.1.1",
+            "127.205.1.3:2301",
+            "radio-7",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sikprobe runs");
+    assert!(out.status.success());
+    let records = parse_records(&out.stdout);
+    let got: Vec<(Option<IpAddr>, Status)> = records.iter().map(|r| (r.ip, r.status)).collect();
+    assert_eq!(
+        got,
+        [
+            (Some("127.205.1.1".parse().expect("ip")), Status::Ok),
+            (Some("127.205.1.3".parse().expect("ip")), Status::Ok),
+            (None, Status::InvalidInput),
+        ]
+    );
+    let both = Command::new(support::SIKPROBE)
+        .args(["-f", "-", "127.205.1.1"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("sikprobe runs");
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "addresses and -f are one or the other"
+    );
+    assert!(both.stdout.is_empty());
+
+    // Nothing piped in, on a terminal: a refusal at once, not a wait behind a progress line.
+    let terminal = support::Terminal::open();
+    let mut child = Command::new(support::SIKPROBE)
+        .args(["-p", PORT])
+        .stdin(terminal.stdin())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sikprobe starts");
+    let by = Instant::now() + Duration::from_secs(5);
+    while child.try_wait().expect("waits").is_none() {
+        if Instant::now() > by {
+            let _ = child.kill();
+            panic!("sikprobe waited for input on a terminal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let refused = child.wait_with_output().expect("sikprobe's output");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("no input:"), "{stderr}");
 }

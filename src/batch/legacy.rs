@@ -200,7 +200,7 @@ pub fn last_non_cmd_error(record: &Record) -> String {
         }
         Status::NotSiklu => not_siklu_error(record, banner),
         Status::IoError => "Connection found to be unexpectedly disconnected".into(),
-        Status::Deadline | Status::InvalidInput | Status::Skipped => {
+        Status::Deadline | Status::InvalidInput | Status::Skipped | Status::Interrupted => {
             record.error.clone().unwrap_or_default()
         }
     }

@@ -11,9 +11,10 @@ use sikscan::record::Status;
 use sikscan::transport::askpass;
 
 const LONG_ABOUT: &str = "\
-Log in to every address on standard input over SSH, identify the Siklu radio behind it, run an
-action, and write one NDJSON record per input line, failures included, as soon as each host
-finishes.
+Log in to every address on standard input (or -f FILE, or given as arguments) over SSH,
+identify the Siklu radio behind it, run an action, and write one NDJSON record per input line,
+failures included, as soon as each host finishes. With no addresses and a terminal on standard
+input, sikprobe refuses at once ('no input').
 
 Input lines are 'ip', 'ip:port' or '[ipv6]:port'; blank lines and '#' comments are skipped; any
 other line gives an 'invalid-input' record and the run goes on. Input is read lazily: a /8 piped

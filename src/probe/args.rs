@@ -87,6 +87,11 @@ pub enum ActionName {
 /// sikprobe's flags (every one but the documentation generator's).
 #[derive(Debug, Clone, clap::Args)]
 pub struct ProbeArgs {
+    /// Addresses to probe ('ip', 'ip:port', '[ipv6]:port'), instead of reading them from
+    /// standard input or -f; ranges go through ipgen first.
+    #[arg(value_name = "ADDRESS", conflicts_with = "file")]
+    pub addresses: Vec<String>,
+
     /// Read addresses from FILE instead of standard input ('-' is standard input).
     #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
     pub file: PathBuf,
@@ -314,6 +319,12 @@ pub enum ArgsError {
         #[source]
         source: chrono::ParseError,
     },
+    /// Standard input is a terminal and no addresses were given another way.
+    #[error(
+        "no input: pipe addresses into sikprobe (ipgen 10.0.0.0/24 | sikprobe), give them as \
+         arguments (sikprobe 10.0.0.1 10.0.0.2) or with -f FILE"
+    )]
+    NoInput,
     /// `--ask-password` without a terminal to ask on.
     #[error("--ask-password needs a terminal")]
     AskPassword(#[source] std::io::Error),
@@ -432,7 +443,7 @@ impl ProbeConfig {
             .filter(|s| !args.retry.contains(s))
             .collect();
         let done = DoneSet::load(&args.skip_done, &final_statuses, default_port)?;
-        let (_, input) = pipe::open_input(&args.file)?;
+        let input = addresses_to_read(&args)?;
         let openssh = uses_openssh.then(|| OpensshSettings {
             program: None,
             config: args.ssh_config.clone(),
@@ -484,7 +495,9 @@ impl ProbeConfig {
             done,
             input,
             quiet: args.quiet,
-            total: args.total,
+            total: args
+                .total
+                .or((!args.addresses.is_empty()).then_some(args.addresses.len() as u64)),
             summary: args.summary,
             skip_done: !args.skip_done.is_empty(),
         })
@@ -570,6 +583,22 @@ fn parse_at(text: &str) -> Result<WallClock, ArgsError> {
         })
 }
 
+/// Where the addresses come from: the arguments, -f FILE, or standard input when it is not a
+/// terminal (a terminal would leave sikprobe waiting behind its progress line for input that
+/// nobody meant to type).
+fn addresses_to_read(args: &ProbeArgs) -> Result<Box<dyn BufRead + Send>, ArgsError> {
+    if !args.addresses.is_empty() {
+        let mut lines = args.addresses.join("\n");
+        lines.push('\n');
+        return Ok(Box::new(std::io::Cursor::new(lines.into_bytes())));
+    }
+    let (name, input) = pipe::open_input(&args.file)?;
+    if matches!(name, pipe::InputName::Stdin) && pipe::stdin_is_terminal() {
+        return Err(ArgsError::NoInput);
+    }
+    Ok(input)
+}
+
 /// The password from a file, the terminal or the environment; `admin` when none is given.
 fn read_password(args: &ProbeArgs) -> Result<Secret, ArgsError> {
     if let Some(path) = &args.password_file {
@@ -605,9 +634,16 @@ mod tests {
         probe: ProbeArgs,
     }
 
+    /// The flags, reading addresses from an empty file: a test run from a terminal must not
+    /// meet the refusal to read addresses from one.
     fn parse(args: &[&str]) -> Result<ProbeArgs, clap::Error> {
-        Cli::try_parse_from(std::iter::once("sikprobe").chain(args.iter().copied()))
-            .map(|cli| cli.probe)
+        let input = ["-f", "/dev/null"];
+        Cli::try_parse_from(
+            std::iter::once("sikprobe")
+                .chain(args.iter().copied())
+                .chain(input.into_iter().filter(|_| !args.contains(&"-f"))),
+        )
+        .map(|cli| cli.probe)
     }
 
     fn config(args: &[&str]) -> Result<ProbeConfig, ArgsError> {

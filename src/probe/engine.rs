@@ -5,6 +5,10 @@
 //! once, at most `--rate` new ones per second; one output thread writes the records
 //! (`super::output`). Back-pressure flows from a slow stdout through the writer's queue to
 //! the dispatcher, so a slow consumer slows the scan instead of growing memory.
+//!
+//! A stop keeps one record per line read: the first Ctrl-C ends reading and dispatching, and
+//! the lines already queued get `skipped` records while the hosts in flight finish; a second
+//! abandons those hosts, each with an `interrupted` record.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -15,7 +19,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::context::ProbeContext;
-use super::input::{Job, Judge, Work, read_input};
+use super::input::{Job, Judge, ReaderState, Work, read_input};
 use super::one_host::probe;
 use super::output::{Finished, WriteOptions, write_records};
 use super::resume::DoneSet;
@@ -73,9 +77,13 @@ pub async fn run(
         default_port: options.default_port,
         done,
     };
-    std::thread::Builder::new()
-        .name("sikprobe-input".into())
-        .spawn(move || read_input(input, &judge, &job_tx))?;
+    let reader = Arc::new(ReaderState::default());
+    {
+        let (reader, shutdown) = (reader.clone(), shutdown.clone());
+        std::thread::Builder::new()
+            .name("sikprobe-input".into())
+            .spawn(move || read_input(input, &judge, &job_tx, &reader, &shutdown))?;
+    }
 
     let (record_tx, record_rx) = mpsc::channel::<Finished>(concurrency.max(64));
     let window = if options.ordered {
@@ -103,7 +111,10 @@ pub async fn run(
         interval
     });
     let mut hosts = JoinSet::new();
+    let in_flight = &shared.progress.in_flight;
     let mut skipped = 0u64;
+    // A job taken from the queue when the stop came, before its host started.
+    let mut not_started = None;
     loop {
         let job = tokio::select! {
             biased;
@@ -117,35 +128,47 @@ pub async fn run(
         // the writer emits it, so completion never runs further ahead than the window.
         let reserved = tokio::select! {
             biased;
-            () = shutdown.wait() => break,
+            () = shutdown.wait() => {
+                not_started = Some(job);
+                break;
+            }
             permit = shared.window.acquire() => permit,
         };
         if let Ok(permit) = reserved {
             permit.forget();
         }
         let (addr, raw) = match job.work {
-            Work::Invalid { input, reason } => {
-                send(&record_tx, (job.seq, vec![invalid(input, reason)])).await;
-                continue;
-            }
-            Work::Done(addr) => {
-                skipped += 1;
-                let records = options.emit_skipped.then(|| skipped_record(addr));
-                send(&record_tx, (job.seq, records.into_iter().collect())).await;
-                continue;
-            }
             Work::Probe { addr, raw } => (addr, raw),
+            other => {
+                skipped += u64::from(matches!(other, Work::Done(_)));
+                send(&record_tx, (job.seq, without_probe(other, &options))).await;
+                continue;
+            }
         };
-        let slot = tokio::select! {
+        let waited = tokio::select! {
             biased;
-            () = shutdown.wait() => break,
-            slot = slots.clone().acquire_owned() => slot?,
+            () = shutdown.wait() => None,
+            slot = slots.clone().acquire_owned() => Some(slot?),
         };
-        if let Some(pacer) = pacer.as_mut() {
-            pacer.tick().await;
-        }
+        let waited = match (waited, pacer.as_mut()) {
+            (Some(slot), Some(pacer)) => tokio::select! {
+                biased;
+                () = shutdown.wait() => None,
+                _ = pacer.tick() => Some(slot),
+            },
+            (waited, _) => waited,
+        };
+        let Some(slot) = waited else {
+            not_started = Some(Job {
+                seq: job.seq,
+                work: Work::Probe { addr, raw },
+            });
+            break;
+        };
         let context = context.clone();
         let record_tx = record_tx.clone();
+        in_flight.start(job.seq, addr, raw.clone());
+        let shared = shared.clone();
         hosts.spawn(async move {
             let records = probe(addr, raw, &context).await;
             // The slot is held until the writer has taken the records: behind a slow stdout
@@ -153,18 +176,43 @@ pub async fn run(
             // stay bounded by -j (giving the slot back first let the scan run on and pile up
             // every record in memory).
             send(&record_tx, (job.seq, records)).await;
+            // No await between the send and this: an abandoned task either sent its records
+            // or is still in flight, never both.
+            shared.progress.in_flight.end(job.seq);
             drop(slot);
         });
         // Finished tasks are reaped as we go, so the set holds only the running ones.
         while hosts.try_join_next().is_some() {}
     }
-    drop(job_rx);
-    if shared.stdout_closed() {
-        hosts.abort_all();
+    if shutdown.is_requested() && !shared.stdout_closed() {
+        // Every line read gets its record, the ones whose hosts never started included.
+        let mut jobs: Vec<Job> = not_started.into_iter().collect();
+        jobs.extend(drain_queue(&mut job_rx, &reader).await);
+        for job in jobs {
+            skipped += u64::from(matches!(job.work, Work::Done(_)));
+            send(&record_tx, (job.seq, without_probe(job.work, &options))).await;
+        }
     }
-    while hosts.join_next().await.is_some() {
+    drop(job_rx);
+    let mut abandoned = false;
+    loop {
         if shared.stdout_closed() {
             hosts.abort_all();
+        }
+        tokio::select! {
+            biased;
+            () = shutdown.wait_abandon(), if !abandoned => {
+                abandoned = true;
+                hosts.abort_all();
+            }
+            joined = hosts.join_next() => if joined.is_none() {
+                break;
+            },
+        }
+    }
+    if abandoned && !shared.stdout_closed() {
+        for (seq, addr, raw) in in_flight.take_all() {
+            send(&record_tx, (seq, vec![interrupted_record(addr, raw)])).await;
         }
     }
     drop(record_tx);
@@ -206,6 +254,45 @@ async fn send(tx: &mpsc::Sender<Finished>, finished: Finished) {
     let _ = tx.send(finished).await;
 }
 
+/// The jobs the reader queued before it stopped: taken until the queue is empty while the
+/// reader waits for input (or is gone), so no line it read is left without a record.
+async fn drain_queue(jobs: &mut mpsc::Receiver<Job>, reader: &ReaderState) -> Vec<Job> {
+    let mut drained = Vec::new();
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => drained.push(job),
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) if reader.is_waiting() => break,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    }
+    jobs.close();
+    while let Ok(job) = jobs.try_recv() {
+        drained.push(job);
+    }
+    drained
+}
+
+/// The records of a job whose host is not probed: an invalid line, a host done in an earlier
+/// run (written with `--emit-skipped` only), or a host the stop came before.
+fn without_probe(work: Work, options: &EngineOptions) -> Vec<Record> {
+    match work {
+        Work::Invalid { input, reason } => vec![invalid(input, reason)],
+        Work::Done(addr) => options
+            .emit_skipped
+            .then(|| skipped_record(addr, "already done in an earlier run (--skip-done)", None))
+            .into_iter()
+            .collect(),
+        Work::Probe { addr, raw } => vec![skipped_record(
+            addr,
+            "not started: the run was interrupted (Ctrl-C) before this host's turn",
+            raw,
+        )],
+    }
+}
+
 fn invalid(input: String, reason: String) -> Record {
     let mut record = Record::new(None, None, Status::InvalidInput);
     record.input = Some(input);
@@ -213,8 +300,17 @@ fn invalid(input: String, reason: String) -> Record {
     record
 }
 
-fn skipped_record(addr: SocketAddr) -> Record {
+fn skipped_record(addr: SocketAddr, why: &str, input: Option<String>) -> Record {
     let mut record = Record::new(Some(addr.ip()), Some(addr.port()), Status::Skipped);
-    record.error = Some("already done in an earlier run (--skip-done)".into());
+    record.error = Some(why.to_owned());
+    record.input = input;
+    record
+}
+
+fn interrupted_record(addr: SocketAddr, input: Option<String>) -> Record {
+    let mut record = Record::new(Some(addr.ip()), Some(addr.port()), Status::Interrupted);
+    record.error =
+        Some("abandoned unfinished: the run was told to quit (a second Ctrl-C)".to_owned());
+    record.input = input;
     record
 }

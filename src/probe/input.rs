@@ -5,10 +5,12 @@
 use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 
 use super::resume::DoneSet;
+use super::shared::Shutdown;
 use super::target::{InputLine, parse_line};
 use crate::pipe::BoundedLines;
 
@@ -87,23 +89,51 @@ impl Judge {
     }
 }
 
-/// Reads `input` to its end, numbering and queueing the lines that give a record; stops when
-/// the run stops listening.
+/// What the input thread is doing, for a dispatcher that stops: it may take the reader's
+/// queue as complete once the reader is waiting for input or gone, since then no line that
+/// was read is still on its way.
+#[derive(Debug, Default)]
+pub(crate) struct ReaderState {
+    waiting: AtomicBool,
+}
+
+impl ReaderState {
+    /// True while the reader waits for a line (or has stopped reading).
+    pub(crate) fn is_waiting(&self) -> bool {
+        self.waiting.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads `input` to its end, numbering and queueing the lines that give a record; stops
+/// reading once a stop is requested, and when the run stops listening.
 pub(crate) fn read_input(
     input: Box<dyn BufRead + Send>,
     judge: &Judge,
     jobs: &mpsc::Sender<Job>,
+    state: &ReaderState,
+    shutdown: &Shutdown,
 ) -> std::io::Result<()> {
     let mut lines = BoundedLines::new(input, MAX_INPUT_LINE);
     let mut seq = 0u64;
-    while let Some(line) = lines.next_line()? {
+    let result = loop {
+        if shutdown.is_requested() {
+            break Ok(());
+        }
+        state.waiting.store(true, Ordering::SeqCst);
+        let line = match lines.next_line() {
+            Ok(Some(line)) => line,
+            Ok(None) => break Ok(()),
+            Err(err) => break Err(err),
+        };
+        state.waiting.store(false, Ordering::SeqCst);
         let Some(work) = judge.judge(line.bytes, line.truncated) else {
             continue;
         };
         if jobs.blocking_send(Job { seq, work }).is_err() {
-            break;
+            break Ok(());
         }
         seq += 1;
-    }
-    Ok(())
+    };
+    state.waiting.store(true, Ordering::SeqCst);
+    result
 }

@@ -52,8 +52,8 @@ pub fn run(config: ProbeConfig) -> anyhow::Result<Exit> {
         let shutdown = Arc::new(Shutdown::default());
         watch_signals(shutdown.clone(), context.clone(), quiet)?;
         let progress = Arc::new(Progress::default());
-        let display =
-            (!quiet && pipe::stderr_is_terminal()).then(|| Display::start(progress.clone(), total));
+        let display = (!quiet && pipe::stderr_is_terminal())
+            .then(|| Display::start(progress.clone(), total, context.deadline));
         let outcome =
             engine::run(input, context, options, Arc::new(done), shutdown, progress).await;
         if let Some(display) = display {
@@ -98,9 +98,10 @@ fn note_done(done: &DoneSet) {
     }
 }
 
-/// First SIGINT/SIGTERM: stop dispatching and drain; a second one: exit at once, taking the
-/// run's ssh processes down first (they are in process groups of their own, so the terminal's
-/// signal did not reach them).
+/// First SIGINT/SIGTERM: stop reading and dispatching, let the hosts in flight finish; a
+/// second: abandon them (each gets an `interrupted` record), taking the run's ssh processes
+/// down first (they are in process groups of their own, so the terminal's signal did not
+/// reach them); a third: exit at once, for a run that cannot even write its records.
 fn watch_signals(
     shutdown: Arc<Shutdown>,
     context: Arc<ProbeContext>,
@@ -117,16 +118,28 @@ fn watch_signals(
                 _ = terminate.recv() => {}
             }
             seen += 1;
-            if seen == 1 {
-                if !quiet {
-                    pipe::note("interrupted: finishing the hosts in flight (again to quit now)");
+            match seen {
+                1 => {
+                    if !quiet {
+                        pipe::note(
+                            "interrupted: finishing the hosts in flight (again to abandon them)",
+                        );
+                    }
+                    shutdown.request();
                 }
-                shutdown.request();
-            } else {
-                if let Some(openssh) = &context.openssh {
-                    openssh.abandon();
+                2 => {
+                    if !quiet {
+                        pipe::note(
+                            "interrupted again: abandoning the hosts in flight, each recorded \
+                             as 'interrupted' (again to quit at once)",
+                        );
+                    }
+                    if let Some(openssh) = &context.openssh {
+                        openssh.abandon();
+                    }
+                    shutdown.abandon();
                 }
-                std::process::exit(i32::from(Exit::Interrupted.code()));
+                _ => std::process::exit(i32::from(Exit::Interrupted.code())),
             }
         }
     });

@@ -35,7 +35,9 @@ pub fn parse_line(line: &str, default_port: u16) -> InputLine {
             raw,
         };
     }
-    if let Ok(addr) = text.parse::<SocketAddr>() {
+    if let Ok(addr) = text.parse::<SocketAddr>()
+        && addr.port() != 0
+    {
         return InputLine::Target { addr, raw };
     }
     if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'))
@@ -47,12 +49,41 @@ pub fn parse_line(line: &str, default_port: u16) -> InputLine {
         };
     }
     InputLine::Invalid {
-        reason: if text.contains('/') || text.contains('-') {
-            "not an address (expand ranges with ipgen first: ipgen SPEC | sikprobe)".to_owned()
-        } else {
-            "not an address, ip:port or [ipv6]:port".to_owned()
-        },
+        reason: why_not_a_target(text),
     }
+}
+
+/// What is wrong with a line that is not a target, as precisely as the line shows.
+fn why_not_a_target(text: &str) -> String {
+    // `host:port` with a valid host: the port is what is wrong.
+    let host_and_port = match text.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:"),
+        None => text
+            .rsplit_once(':')
+            .filter(|(host, _)| !host.contains(':')),
+    };
+    if let Some((host, port)) = host_and_port
+        && host.parse::<IpAddr>().is_ok()
+    {
+        return format!("the port '{port}' is not a number from 1 to 65535");
+    }
+    if text.contains('/') || (text.contains('-') && text.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return "not an address: a range (expand ranges with ipgen first: ipgen SPEC | sikprobe)"
+            .to_owned();
+    }
+    let host = host_and_port.map_or(text, |(host, _)| host);
+    if host.contains(|c: char| c.is_ascii_alphabetic())
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+    {
+        return format!(
+            "'{host}' is a host name, and sikprobe does not resolve names: give addresses \
+             (for example getent ahostsv4 {host} | awk '{{print $1}}' | sort -u | sikprobe)"
+        );
+    }
+    "not an address, ip:port or [ipv6]:port".to_owned()
 }
 
 #[cfg(test)]
@@ -101,5 +132,46 @@ mod tests {
             parse_line("10.0.0.1:99999", 22),
             InputLine::Invalid { .. }
         ));
+    }
+
+    fn reason(line: &str) -> String {
+        match parse_line(line, 22) {
+            InputLine::Invalid { reason } => reason,
+            other => panic!("{line:?} gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_lines_say_what_is_wrong() {
+        for (line, port) in [
+            ("127.77.0.1:22x", "22x"),
+            ("127.77.0.1:0", "0"),
+            ("127.77.0.1:65536", "65536"),
+            ("127.77.0.1:", ""),
+            ("[::1]:http", "http"),
+        ] {
+            assert_eq!(
+                reason(line),
+                format!("the port '{port}' is not a number from 1 to 65535"),
+                "{line}"
+            );
+        }
+        for name in ["radio-7", "mast7.example.net", "radio-7:22"] {
+            let why = reason(name);
+            assert!(
+                why.starts_with(&format!(
+                    "'{}' is a host name, and sikprobe does not resolve names",
+                    name.trim_end_matches(":22")
+                )),
+                "{name}: {why}"
+            );
+        }
+        for range in ["10.0.0.0/24", "10.0.0.1-10.0.0.9"] {
+            assert!(reason(range).contains("ipgen SPEC | sikprobe"), "{range}");
+        }
+        assert_eq!(
+            reason("10.0.0.300"),
+            "not an address, ip:port or [ipv6]:port"
+        );
     }
 }

@@ -444,3 +444,55 @@ pub fn assert_matches_ground_truth(records: &[Record], truth: &[serde_json::Valu
         assert_eq!(record.banner, text(device, "banner"), "{ip} banner");
     }
 }
+
+/// The lines of a child's output as they come, from a thread that reads it to the end.
+pub fn lines_of(output: impl std::io::Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if lines_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// A pseudo-terminal, for a child whose standard input must be a terminal nobody types on.
+pub struct Terminal {
+    /// Held open, so that the device side stays a live terminal (not one that hung up).
+    controller: std::os::fd::OwnedFd,
+    device: std::os::fd::OwnedFd,
+}
+
+impl Terminal {
+    /// Opens a new pseudo-terminal pair.
+    pub fn open() -> Terminal {
+        use std::os::fd::FromRawFd;
+        let (mut controller, mut device) = (-1, -1);
+        // SAFETY: openpty(3) writes two new descriptors into the pointers given; the name,
+        // termios and window size are optional and passed as null.
+        let done = unsafe {
+            libc::openpty(
+                &mut controller,
+                &mut device,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(done, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both descriptors were just opened by openpty and are owned by nobody else.
+        unsafe {
+            Terminal {
+                controller: std::os::fd::OwnedFd::from_raw_fd(controller),
+                device: std::os::fd::OwnedFd::from_raw_fd(device),
+            }
+        }
+    }
+
+    /// The terminal's device side, as a child's standard input.
+    pub fn stdin(&self) -> Stdio {
+        Stdio::from(self.device.try_clone().expect("dup the terminal"))
+    }
+}
