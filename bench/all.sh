@@ -8,7 +8,7 @@
 #
 # Runs bench/ipgen.sh, bench/batchsave.sh, bench/siksim.sh, bench/sikprobe.sh (as root only:
 # batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
-# per host against issue 8's targets) and bench/openssh.sh (the OpenSSH transport beside
+# per host against README's targets) and bench/openssh.sh (the OpenSSH transport beside
 # the native one). Each appends tab-separated result lines to $BENCH_SUMMARY (see summary() in
 # each script); this script prints them as a Markdown table with the machine it ran on. Every benchmark's own output is kept in the directory printed at
 # the end. Exit status: 0 when every benchmark ran, 1 when one failed (the others still run).

@@ -9,7 +9,7 @@
 # of a build to measure instead of building this tree).
 # Prints, per run: peak RSS, wall time, hosts/s, client CPU per host (user+sys), the records and
 # ok counts, and the 1-minute load average at the end of the run (the box may be shared: repeat
-# runs and compare under similar load). Targets (issue 8): RSS <= 100 MB at -j 1000 and
+# runs and compare under similar load). Targets (README, Performance): RSS <= 100 MB at -j 1000 and
 # <= 400 MB at -j 5000; at -j 200 >= 1,200 hosts/s and <= 0.9 ms CPU per host.
 # With BENCH_SUMMARY=FILE, also appends each figure that has a target as a result line to FILE
 # (bench/all.sh; the format is summary() in bench/ipgen.sh), the target as the baseline.

@@ -122,7 +122,7 @@ sikprobe_run wan 2000 "$WAN_FLEET"
 floor_run wan 2000 "$WAN_FLEET"
 batchscanner_run wan "$wan_first" "$wan_last" "$WAN_FLEET"
 netmiko_run wan "$WAN_FLEET"
-# 3. --action show (issue 9): the same WAN fleet, then SHOW_FLEET radios at zero latency.
+# 3. --action show: the same WAN fleet, then SHOW_FLEET radios at zero latency.
 sikprobe_run wan-show 2000 "$WAN_FLEET" show
 batchscanner_run wan-show "$wan_first" "$wan_last" "$WAN_FLEET" show
 stop
@@ -133,7 +133,7 @@ serve --persona eh "127.92.0.1-$show_last"
 sikprobe_run zero-show 200 "$SHOW_FLEET" show
 stop
 
-# 4. Reachability over both protocols (issue 7).
+# 4. Reachability over both protocols (--check ssh,telnet).
 "$bin/ipgen" 127.77.0.0/24 > "$tmp/addresses"
 serve --demo
 echo "bench: check: sikprobe --check ssh,telnet ..." >&2

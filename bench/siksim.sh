@@ -2,7 +2,7 @@
 # siksim benchmark (not a test): server CPU per login + `show system`, concurrent sessions
 # held, and the memory of an idle /16 fleet. Loopback only (127.201.0.0/16, port 22201).
 #
-# Figures are reported, never asserted; the targets (issue 3) are printed beside them:
+# Figures are reported, never asserted; the targets are printed beside them:
 #   server CPU per login + show system round trip   <= 1 ms
 #   concurrent sessions held                        >= 1000
 #   idle /16 fleet (65,534 addresses) RSS           < 300 MB

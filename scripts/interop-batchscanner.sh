@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Interop proof: the unmodified batchscanner 0.1.7 (PyPI batchscanner-siklu) scans a siksim
 # fleet with '-a scan' and '-a show', and every CSV row must be what 'siksim --describe'
-# predicts, after batchscanner's own documented transformations (reference §2-§5).
+# predicts, after batchscanner's own documented transformations (README, "Migrating from batchscanner").
 #
 # Needs: python3 with venv (Debian: python3-venv), network access to PyPI, port 22 on loopback
 # (run as root). Serves 127.190.0.1-127.190.0.20 on port 22 for the duration of the run.
@@ -44,7 +44,7 @@ cargo build --quiet --bin siksim
 siksim=$CARGO_TARGET_DIR/debug/siksim
 
 # One address per behaviour batchscanner must handle. The TG DN's CNs are all reachable:
-# batchscanner 0.1.7 aborts the whole batch on an unreachable CN (reference §2.7).
+# batchscanner 0.1.7 aborts the whole batch on an unreachable CN.
 cat > "$work/fleet.toml" <<'EOF'
 user = "admin"
 password = "admin"
@@ -153,7 +153,8 @@ def check(where, field, got, want):
     if got != want:
         problems.append(f"{where}: {field} = {got!r}, expected {want!r}")
 
-# scan_results.csv: identity, and the error string of each failure (reference §2.3, §2.5).
+# scan_results.csv: identity, and the error string of each failure (src/batch/legacy.rs
+# last_non_cmd_error says which string each status gives).
 errors = {
     "wrong-password": "Authentication failed",
     "router": "May not be a Siklu radio - prompt: 'Router>'",
@@ -261,7 +262,7 @@ for section in ("inventory", "node", "system", "links", "interfaces", "ip", "sec
                 if value is None:
                     continue
                 if section == "links" and field == "uptime" and value:
-                    # batchscanner's regex keeps only the last digit of the hour (§4.2).
+                    # batchscanner's regex keeps only the last digit of the hour.
                     d, h, m, s = value.split(":")
                     value = f"{d}:0{h[-1]}:{m}:{s}"
                 check(f"{route} {section}", field, row.get(field), py_float(normal(value)))

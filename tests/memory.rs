@@ -1,6 +1,6 @@
 //! What one live host costs in memory: sikprobe's peak RSS is roughly `-j` times this, so these
-//! sizes are what keeps it within 100 MB at `-j 1000` and 400 MB at `-j 5000` (issue 8;
-//! measured by bench/sikprobe-memory.sh).
+//! sizes are what keeps it within 100 MB at `-j 1000` and 400 MB at `-j 5000` (the targets
+//! README's Performance section states; measured by bench/sikprobe-memory.sh).
 
 use std::mem::size_of;
 use std::net::SocketAddr;

@@ -1,12 +1,12 @@
-//! Golden tests of the `show` parsers on every sample of reference §4.1.1, §4.2.1 and
-//! §4.2.2 (`tests/data/`), with the parsed values the reference states, except where this
-//! tool deliberately differs from batchscanner (each such cell is commented).
+//! Golden tests of the `show` parsers on every sample in `tests/data/` (real radios' answers),
+//! with the values batchscanner read from them, except where this tool deliberately differs
+//! from batchscanner (each such cell is commented).
 
 use serde_json::{Value, json};
 use sikscan::parse::{Parsed, eh, tg};
 use sikscan::record::RadioType;
 
-/// The answers of reference §4.1.1 to the commands of `radio_type`, in order.
+/// The sample answers (`tests/data/eh/`) to the commands of `radio_type`, in order.
 fn eh_answers(radio_type: RadioType) -> Vec<(&'static str, &'static str)> {
     eh::show_commands(radio_type)
         .iter()

@@ -1,5 +1,6 @@
 //! EtherHaul and classic MultiHaul (BU/TU) `show` outputs: flat `key : value` lines, the
-//! `show sw` bank table and the logs, read into the reference's fields (§4.1).
+//! `show sw` bank table and the logs, read into batchscanner's fields
+//! (the column names of its `show_*` CSV files; samples in `tests/data/eh/`).
 //!
 //! batchscanner ran one regex search per field and crashed the whole run on an empty value,
 //! two spaces after the colon or an uptime not in `DDDD:HH:MM:SS` form. Here every line is
@@ -66,7 +67,7 @@ const LOG_TAIL: usize = 2;
 /// Terminal units a base unit reports (`show remote-terminal-unit` slots 1–8).
 const RTU_SLOTS: u8 = 8;
 
-/// The commands `--action show` sends to a radio of this type, in order (reference §4.1): 12
+/// The commands `--action show` sends to a radio of this type, in order, as batchscanner sent them: 12
 /// for EH, 11 for BU, 10 for TU; TG: just "show".
 pub fn show_commands(radio_type: RadioType) -> &'static [&'static str] {
     match radio_type {
@@ -180,7 +181,7 @@ impl<'a> Output<'a> {
     }
 }
 
-/// One field of the reference's table (§4.1).
+/// One field batchscanner read: its column name and where the value is.
 struct Field {
     /// The column name (`rf_cinr`).
     name: String,

@@ -1,4 +1,4 @@
-//! Parsers for the radios' `show` outputs (reference §4), as a library.
+//! Parsers for the radios' `show` outputs (samples in `tests/data/`), as a library.
 //!
 //! [`eh`] reads the flat `key : value` outputs of EtherHaul and classic MultiHaul (BU/TU)
 //! radios; [`tg`] reads the brace-structured dump of MultiHaul TG radios. Both give the

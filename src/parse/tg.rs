@@ -1,5 +1,5 @@
 //! MultiHaul TG `show` dumps: the brace-structured tree (see `tree`) read into the
-//! reference's sections of rows (§4.2).
+//! sections of rows batchscanner's `show_tg_*` files hold (samples in `tests/data/tg/`).
 //!
 //! batchscanner turned the dump into YAML and looked keys up by substring. Here the dump is
 //! parsed by its own grammar and keys are matched exactly, which removes the reference's
@@ -57,7 +57,7 @@ const SYSTEM: [&str; 8] = [
     "gps_sats",
 ];
 
-/// Every section with its column labels, in batchscanner's file order (reference §4.2): the
+/// Every section with its column labels, in batchscanner's file order: the
 /// names of the record's `show` sections for TG, and the columns of the `show_tg_*` files.
 pub const SECTIONS: [(&str, &[&str]); 7] = [
     ("interfaces", &INTERFACES),
@@ -115,7 +115,8 @@ pub fn parse(dump: &str) -> Parsed {
 }
 
 /// The active client nodes of a DN: `remote` of every radio-common link whose status is
-/// active and whose radio-dn configured entry says responder-node-type cn (reference §3.3),
+/// active and whose radio-dn configured entry says responder-node-type cn (as in
+/// `tests/data/tg/dn1_show.txt`),
 /// in order.
 pub fn active_cns(parsed: &Parsed) -> Vec<String> {
     let Some(Value::Array(links)) = parsed.fields.get("links") else {

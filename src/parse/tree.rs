@@ -1,5 +1,5 @@
 //! The TG `show` grammar, parsed into a tree: `name [arg] {` opens a block, `}` closes it,
-//! `key [value];` is a leaf whose value runs to the line's last `;` (reference §4.2).
+//! `key [value];` is a leaf whose value runs to the line's last `;` (`tests/data/tg/dn1_show.txt` is one).
 //!
 //! The parser is iterative with an explicit stack, and bounds the nesting it keeps, so no
 //! input can exhaust the call stack, neither while parsing nor when the tree is dropped.

@@ -1,6 +1,6 @@
 //! Which usernames and passwords to try on which address.
 //!
-//! `--credentials FILE` takes batchscanner's network file (reference §1): `username = …` and
+//! `--credentials FILE` takes batchscanner's network file (the grammar README.md's "Migrating from batchscanner" section shows): `username = …` and
 //! `password = …` lines scope the address specifications below them. An address covered by
 //! several sets tries them in file order until one logs in; an address covered by none uses
 //! the command line's user and password.
