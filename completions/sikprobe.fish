@@ -36,7 +36,9 @@ complete -c sikprobe -l handshake-timeout -d 'Timeout for the SSH identification
 complete -c sikprobe -l auth-timeout -d 'Timeout for each authentication attempt (over Telnet: for each login prompt)' -r
 complete -c sikprobe -l prompt-timeout -d 'Timeout for the first CLI prompt after login' -r
 complete -c sikprobe -l command-timeout -d 'Timeout for each command\'s answer' -r
-complete -c sikprobe -l deadline -d 'The most time one host may take, whatever it does; a cut host reports \'deadline\'' -r
+complete -c sikprobe -l deadline -d 'The most time one host may take, whatever it does (its retries included); a cut host reports \'deadline\'' -r
+complete -c sikprobe -l retries -d 'Try a host again up to N times when it failed before anything was sent to it in a way that can pass (connect-timeout, no-ssh, a key exchange that timed out, io-error); never after auth-failed (lockouts) or once the login succeeded. The earlier attempts are listed in the record\'s \'attempts\'' -r
+complete -c sikprobe -l retry-backoff -d 'Wait this long before the first retry, twice as long before each next one (each wait varied by up to a quarter, so that retried hosts do not come back in step)' -r
 complete -c sikprobe -l skip-done -d 'Skip hosts that already have a final record in these NDJSON files or batchsave output directories; repeatable' -r -F
 complete -c sikprobe -l retry -d 'Statuses to try again although --skip-done counts them as final (final by default: ok, auth-failed, not-siklu, refused)' -r
 complete -c sikprobe -l total -d 'Expected number of hosts, for the progress bar\'s ETA (e.g. from \'ipgen --count\')' -r

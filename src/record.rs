@@ -221,6 +221,19 @@ pub struct Identity {
     pub sw: Option<String>,
 }
 
+/// An attempt at a host that failed, after which it was tried again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// How it ended.
+    pub status: Status,
+    /// Why.
+    pub error: Option<String>,
+    /// When it started (RFC 3339).
+    pub started: Option<String>,
+    /// How long it took.
+    pub elapsed_ms: Option<u64>,
+}
+
 /// Which management protocols accept a login, for `sikprobe --check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachable {
@@ -288,6 +301,10 @@ pub struct Record {
     /// `show` fields a parser could not read (their value is then null).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parse_warnings: Option<Vec<String>>,
+    /// The earlier attempts at this host, when it was tried again (`--retries`): how each
+    /// ended. The record's own fields are the last attempt's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<Attempt>>,
     /// For `--check`: which management services answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reachable: Option<Reachable>,
@@ -334,6 +351,7 @@ impl Record {
             route: None,
             parent: None,
             parse_warnings: None,
+            attempts: None,
             reachable: None,
             config: None,
             startup_config: None,

@@ -648,3 +648,117 @@ fn addresses_come_as_arguments_and_a_terminal_is_not_input() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("no input:"), "{stderr}");
 }
+
+/// A host that drops its first `drops` connections without a word, then passes every next one
+/// through to `upstream`: a radio whose management network flapped.
+fn flaky_host(listen: &str, upstream: &str, drops: usize) -> std::thread::JoinHandle<()> {
+    let listener = std::net::TcpListener::bind(listen).expect("the flaky host listens");
+    let upstream = upstream.to_owned();
+    std::thread::spawn(move || {
+        for (n, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { return };
+            if n < drops {
+                drop(client);
+                continue;
+            }
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                return;
+            };
+            let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from, &mut to);
+                    let _ = to.shutdown(std::net::Shutdown::Write);
+                })
+            };
+            let (client_side, server_side) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            pipe(client, server);
+            pipe(server_side, client_side);
+        }
+    })
+}
+
+#[test]
+fn a_host_that_failed_transiently_is_tried_again_and_a_refused_login_never() {
+    let _fleet = Siksim::serve(
+        &fleet([
+            group("127.205.2.1", "eh"),
+            group("127.205.2.2", "wrong-password"),
+            group("127.205.2.3", "black-hole"),
+        ]),
+        &["--port", PORT, "-q"],
+    );
+    let _flaky = flaky_host("127.205.2.10:2301", "127.205.2.1:2301", 1);
+    let probe = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "-q",
+            "--ordered",
+            "--connect-timeout",
+            "1s",
+            "--retries",
+            "2",
+            "--retry-backoff",
+            "100ms",
+        ],
+        "127.205.2.1\n127.205.2.2\n127.205.2.3\n127.205.2.10\n",
+    );
+    assert!(probe.status.success(), "{}", probe.stderr);
+    let earlier = |record: &Record| -> Vec<Status> {
+        record
+            .attempts
+            .iter()
+            .flatten()
+            .map(|attempt| attempt.status)
+            .collect()
+    };
+    let [radio, denied, dark, flaky] = &probe.records[..] else {
+        panic!("one record per line: {:?}", probe.records);
+    };
+    assert_eq!((radio.status, earlier(radio)), (Status::Ok, vec![]));
+    // A refused password is never tried again: lockouts count every attempt.
+    assert_eq!(
+        (denied.status, earlier(denied)),
+        (Status::AuthFailed, vec![])
+    );
+    assert_eq!(
+        (dark.status, earlier(dark)),
+        (
+            Status::ConnectTimeout,
+            vec![Status::ConnectTimeout, Status::ConnectTimeout]
+        )
+    );
+    // The dropped connection was one bad moment: the second attempt logged in.
+    assert_eq!(flaky.status, Status::Ok, "{:?}", flaky.error);
+    assert_eq!(flaky.sn, radio.sn, "the radio behind the flaky link");
+    let [first] = &flaky
+        .attempts
+        .as_deref()
+        .expect("the first attempt is listed")[..]
+    else {
+        panic!("one earlier attempt: {:?}", flaky.attempts);
+    };
+    assert!(
+        matches!(first.status, Status::NoSsh | Status::IoError),
+        "{first:?}"
+    );
+    assert!(first.error.is_some() && first.elapsed_ms.is_some());
+
+    let once = sikprobe(
+        &[
+            "-p",
+            PORT,
+            "-q",
+            "--retries",
+            "0",
+            "--connect-timeout",
+            "1s",
+        ],
+        &addresses("127.205.2.3"),
+    );
+    assert_eq!(once.records.len(), 1);
+    assert_eq!(once.records[0].attempts, None, "--retries 0 tries once");
+}

@@ -71,7 +71,7 @@ fn after_long_help() -> String {
         "  ip, port, status, error, radio_type (EH, BU, TU, TG or null), model, name, sw, sn,\n  \
          banner, server_id, host_key ('ALG SHA256:...'), user, prompt, started (RFC 3339),\n  \
          elapsed_ms, transport; and when present: input, commands, show, route, parent,\n  \
-         parse_warnings, reachable.\n",
+         parse_warnings, attempts, reachable.\n",
     );
     help.push_str("\nStatuses:\n");
     for status in Status::ALL {

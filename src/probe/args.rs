@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::ValueEnum;
 
-use super::context::{Platform, ProbeContext, Reach, SshClient};
+use super::context::{Platform, ProbeContext, Reach, RetryPolicy, SshClient};
 use super::credentials::{CredentialBook, CredentialsError};
 use super::engine::EngineOptions;
 use super::resume::{DoneSet, FINAL_BY_DEFAULT, ResumeError};
@@ -244,9 +244,22 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
     pub command_timeout: Duration,
 
-    /// The most time one host may take, whatever it does; a cut host reports 'deadline'.
+    /// The most time one host may take, whatever it does (its retries included); a cut host
+    /// reports 'deadline'.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
     pub deadline: Duration,
+
+    /// Try a host again up to N times when it failed before anything was sent to it in a way
+    /// that can pass (connect-timeout, no-ssh, a key exchange that timed out, io-error);
+    /// never after auth-failed (lockouts) or once the login succeeded. The earlier attempts
+    /// are listed in the record's 'attempts'.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+
+    /// Wait this long before the first retry, twice as long before each next one (each wait
+    /// varied by up to a quarter, so that retried hosts do not come back in step).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    pub retry_backoff: Duration,
 
     /// Write records in input order (a reorder window of max(4 x -j, 1024) records bounds the
     /// memory; a slow host holds back at most that many).
@@ -467,6 +480,11 @@ impl ProbeConfig {
             credentials,
             prompt_timeout: args.prompt_timeout,
             deadline: args.deadline,
+            retries: RetryPolicy {
+                retries: args.retries,
+                backoff: args.retry_backoff,
+                least_attempt: args.connect_timeout,
+            },
             action,
             action_options: ActionOptions {
                 command_timeout: args.command_timeout,

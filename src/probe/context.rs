@@ -21,6 +21,29 @@ pub enum Platform {
     Auto,
 }
 
+/// When a host that failed is tried again (`--retries`, `--retry-backoff`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts after the first, at most.
+    pub retries: u32,
+    /// The wait before the first retry; it doubles for each next one.
+    pub backoff: Duration,
+    /// The least time an attempt needs before the deadline: a connect timeout, so that a
+    /// retry of a dark host ends `connect-timeout` again rather than `deadline`.
+    pub least_attempt: Duration,
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1 for the first): the backoff doubled per retry,
+    /// varied by up to a quarter either way so that hosts failed together come back apart.
+    pub fn wait_before(&self, retry: u32) -> Duration {
+        let doubled = self
+            .backoff
+            .saturating_mul(1u32 << retry.saturating_sub(1).min(16));
+        doubled.mul_f64(rand::random_range(0.75..=1.25))
+    }
+}
+
 /// Which SSH client reaches the hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SshClient {
@@ -69,6 +92,8 @@ pub struct ProbeContext {
     pub prompt_timeout: Duration,
     /// The most time one host may take, whatever it does (its client nodes included).
     pub deadline: Duration,
+    /// When a host that failed is tried again.
+    pub retries: RetryPolicy,
     /// What to do on each radio.
     pub action: Action,
     /// How the action sends its commands and judges them.

@@ -6,7 +6,6 @@ use std::sync::PoisonError;
 
 use super::client_nodes;
 use super::context::{Platform, ProbeContext};
-use super::reach::status_of;
 use super::records::{HostRecords, Phase};
 use crate::device::actions::{self, Action};
 use crate::device::identify;
@@ -26,7 +25,7 @@ pub(crate) async fn after_login<C: Connection>(
     let (connection, user) = match opened {
         Ok(opened) => opened,
         Err(err) => {
-            work.host().fail(status_of(&err), err.to_string());
+            work.login_failed(&err);
             return;
         }
     };
@@ -47,7 +46,7 @@ pub(crate) async fn after_login<C: Connection>(
     let shell = match connection.open_shell().await {
         Ok(shell) => shell,
         Err(err) => {
-            work.host().fail(status_of(&err), err.to_string());
+            work.login_failed(&err);
             return;
         }
     };

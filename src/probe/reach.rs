@@ -58,6 +58,7 @@ pub(crate) async fn telnet(addr: SocketAddr, context: &ProbeContext, work: &mut 
             work.host().user = Some(user);
             drive::cli(shell, None, context, work).await;
         }
+        Err(TelnetError::Connect(err)) => work.login_failed(&err),
         Err(err) => work.host().fail(telnet_status(&err), err.to_string()),
     }
 }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::device::actions::millis;
 use crate::device::identify;
 use crate::record::{Record, Status};
-use crate::transport::ServerFacts;
+use crate::transport::{ConnectError, ServerFacts};
+
+use super::reach::status_of;
 
 /// Which phase a host is in, to explain a deadline cut.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +41,7 @@ pub(crate) struct HostRecords {
     current: usize,
     phase: Phase,
     clock: Instant,
+    worth_retrying: bool,
 }
 
 impl HostRecords {
@@ -51,12 +54,24 @@ impl HostRecords {
             current: 0,
             phase: Phase::Connecting,
             clock: Instant::now(),
+            worth_retrying: false,
         }
     }
 
     /// The host's own record.
     pub(crate) fn host(&mut self) -> &mut Record {
         &mut self.records[0]
+    }
+
+    /// The login failed: the host's record says how, and whether trying again may help.
+    pub(crate) fn login_failed(&mut self, err: &ConnectError) {
+        self.worth_retrying = err.is_transient();
+        self.host().fail(status_of(err), err.to_string());
+    }
+
+    /// True when the host failed before anything was sent to it, in a way that may pass.
+    pub(crate) fn worth_retrying(&self) -> bool {
+        self.worth_retrying
     }
 
     /// The record being worked on: the host's, or the client node's being visited.

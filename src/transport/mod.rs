@@ -86,6 +86,10 @@ pub struct Login {
     pub password: Secret,
 }
 
+/// How a key exchange that ran out of time begins its error, the one `handshake-failed` worth
+/// trying again (see [`ConnectError::is_transient`]).
+const KEY_EXCHANGE_TIMEOUT: &str = "key exchange unfinished after";
+
 /// How a connection failed, by phase.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConnectError {
@@ -116,6 +120,28 @@ pub enum ConnectError {
 }
 
 impl ConnectError {
+    /// The key exchange did not finish within `limit`.
+    pub fn key_exchange_timeout(limit: Duration) -> ConnectError {
+        ConnectError::HandshakeFailed(format!(
+            "{KEY_EXCHANGE_TIMEOUT} {}",
+            humantime::format_duration(limit)
+        ))
+    }
+
+    /// Whether the same login may succeed if tried again later: the host did not answer in
+    /// time or the connection broke, before any credential was judged. A key exchange that
+    /// failed for want of a common algorithm fails the same way every time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ConnectError::ConnectTimeout(_) | ConnectError::NoSsh(_) | ConnectError::Io(_) => true,
+            ConnectError::HandshakeFailed(why) => why.starts_with(KEY_EXCHANGE_TIMEOUT),
+            ConnectError::Refused
+            | ConnectError::Unreachable(_)
+            | ConnectError::HostKeyRejected(_)
+            | ConnectError::AuthFailed(_) => false,
+        }
+    }
+
     /// Whether another SSH client might succeed where this one failed: the server spoke a
     /// protocol or offered algorithms this client could not handle. Never after the server
     /// judged the credentials, and not for a host key rejected by policy.

@@ -402,9 +402,7 @@ pub async fn connect(
                     ConnectError::NoSsh(format!("no SSH identification within {limit}"))
                 }
                 None => ConnectError::NoSsh(describe_non_ssh(&lock(&seen))),
-                Some(_) => {
-                    ConnectError::HandshakeFailed(format!("key exchange unfinished after {limit}"))
-                }
+                Some(_) => ConnectError::key_exchange_timeout(options.handshake_timeout),
             });
         }
     };

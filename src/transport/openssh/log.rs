@@ -101,11 +101,12 @@ impl LogReport {
 
     /// The failure class of an ssh run cut by sikprobe's own timeout, by the phase it reached.
     pub(super) fn timed_out(&self, limit: Duration) -> ConnectError {
+        let kex_timeout = ConnectError::key_exchange_timeout(limit);
         let limit = humantime::format_duration(limit);
         if self.server_id.is_none() {
             ConnectError::NoSsh(format!("no SSH identification within {limit}"))
         } else if !self.kex_done {
-            ConnectError::HandshakeFailed(format!("key exchange unfinished after {limit}"))
+            kex_timeout
         } else {
             ConnectError::AuthFailed(format!("no answer to authentication within {limit}"))
         }
