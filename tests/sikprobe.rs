@@ -734,10 +734,10 @@ fn a_host_that_failed_transiently_is_tried_again_and_a_refused_login_never() {
     // The dropped connection was one bad moment: the second attempt logged in.
     assert_eq!(flaky.status, Status::Ok, "{:?}", flaky.error);
     assert_eq!(flaky.sn, radio.sn, "the radio behind the flaky link");
-    let [first] = &flaky
+    let [first] = flaky
         .attempts
         .as_deref()
-        .expect("the first attempt is listed")[..]
+        .expect("the first attempt is listed")
     else {
         panic!("one earlier attempt: {:?}", flaky.attempts);
     };
