@@ -794,6 +794,30 @@ fn legacy_file(dir: &Path, suffix: &str) -> PathBuf {
 }
 
 #[test]
+fn a_rerun_says_which_batches_the_directory_holds_and_where_it_continues() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (_, arg) = out_dir(&tmp);
+    let first = batchsave(&["-n", "1", &arg], &ndjson(&records(3)));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        !stderr(&first).contains("continuing"),
+        "a new directory continues nothing: {}",
+        stderr(&first)
+    );
+    let second = batchsave(&["-n", "1", &arg], &ndjson(&records(1)));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let expected = format!("batchsave: {arg} holds batches 1\u{2013}3; continuing with batch 4");
+    assert!(
+        stderr(&second).lines().any(|line| line == expected),
+        "no line {expected:?} in:\n{}",
+        stderr(&second)
+    );
+    let third = batchsave(&["-q", &arg], &ndjson(&records(1)));
+    assert!(third.status.success());
+    assert_eq!(stderr(&third), "", "-q silences the note");
+}
+
+#[test]
 fn the_batchscanner_layout_reproduces_appendix_a_byte_for_byte() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (dir, arg) = out_dir(&tmp);

@@ -62,6 +62,19 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
         ));
     }
 
+    if let (Some((first, last)), false) = (findings.existing, options.quiet) {
+        let held = if first == last {
+            format!("batch {last}")
+        } else {
+            format!("batches {first}\u{2013}{last}")
+        };
+        pipe::note(format!(
+            "{} holds {held}; continuing with batch {}",
+            options.outdir.display(),
+            last + 1
+        ));
+    }
+
     let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
     let signals = watch_signals(tx.clone())?;
     let input_name = input.name.to_string();

@@ -18,8 +18,8 @@ Batches: a batch closes after --batch-size records, --every DURATION after its f
 at the end of the input, and on the first SIGINT/SIGTERM; the last, partial batch is always \
 written and empty batches never are. Batch N is written as OUTDIR/batch-00000N.<format> \
 (with --by FIELD, one file per value: batch-00000N.<value>.<format>, a missing, null or \
-empty value being 'none'). A new run into the same OUTDIR continues the numbering and never \
-overwrites a file.
+empty value being 'none'). A new run into the same OUTDIR continues the numbering (saying \
+on stderr which batches OUTDIR holds) and never overwrites a file.
 
 Formats (--format, any of csv,json,ndjson; default csv,ndjson):
   csv     RFC 4180: CRLF line ends, fields quoted only when they hold a comma, a quote or a \
