@@ -89,7 +89,7 @@ after saving what was read.";
 )]
 struct Args {
     /// Directory for the batch files (created if missing).
-    #[arg(value_name = "OUTDIR", required_unless_present = "generate")]
+    #[arg(value_name = "OUTDIR", required = true)]
     outdir: Option<PathBuf>,
 
     /// Read records from FILE instead of standard input ('-' is standard input).
@@ -155,7 +155,7 @@ struct Args {
     quiet: bool,
 
     /// Print a man page or a shell completion script.
-    #[arg(long, value_name = "KIND", hide = true)]
+    #[arg(long, value_name = "KIND", hide = true, exclusive = true)]
     generate: Option<DocKind>,
 }
 
