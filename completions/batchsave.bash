@@ -23,7 +23,7 @@ _batchsave() {
 
     case "${cmd}" in
         batchsave)
-            opts="-f -n -q -h -V --file --batch-size --every --format --fields --by --layout --excel-safe --tee --exec --allow-rejects --quiet --generate --help --version"
+            opts="-f -n -q -h -V --file --batch-size --every --format --fields --by --layout --csv-raw --excel-safe --tee --exec --allow-rejects --quiet --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -12,6 +12,7 @@ complete -c batchsave -l generate -d 'Print a man page or a shell completion scr
 bash\t'bash completion'
 zsh\t'zsh completion'
 fish\t'fish completion'"
+complete -c batchsave -l csv-raw -d 'Keep raw device text (commands.N.output and .stderr, config, startup_config) in the CSV files, as their last columns; JSON and NDJSON always keep it'
 complete -c batchsave -l excel-safe -d 'Prefix CSV cells that start with = + - @ (formulas in a spreadsheet) with \''
 complete -c batchsave -l tee -d 'Copy the input to standard output unchanged, so batchsave can sit mid-pipeline'
 complete -c batchsave -l allow-rejects -d 'Exit 0 even when lines were rejected'

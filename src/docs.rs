@@ -35,12 +35,19 @@ impl DocKind {
     }
 }
 
-/// Renders the document of `kind` for a command.
+/// Renders the document of `kind` for a command; a man page's SYNOPSIS is the command's usage
+/// line, as `--help` prints it.
 pub fn render(mut command: clap::Command, kind: DocKind) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();
     let name = command.get_name().to_owned();
     match kind {
-        DocKind::Man => clap_mangen::Man::new(command).render(&mut out)?,
+        DocKind::Man => {
+            // clap_mangen's own SYNOPSIS names the flags without their values and the
+            // arguments without saying which are required; the usage line of `--help` does both.
+            let usage = command.render_usage().to_string();
+            let usage = usage.strip_prefix("Usage: ").unwrap_or(&usage).to_owned();
+            clap_mangen::Man::new(command.override_usage(usage)).render(&mut out)?
+        }
         DocKind::Bash => clap_complete::generate(Shell::Bash, &mut command, name, &mut out),
         DocKind::Zsh => clap_complete::generate(Shell::Zsh, &mut command, name, &mut out),
         DocKind::Fish => clap_complete::generate(Shell::Fish, &mut command, name, &mut out),

@@ -1,6 +1,8 @@
 //! batchsave, run as a user runs it: NDJSON in on stdin or -f, batch files, a manifest and
 //! rejects out, checked by parsing them (csv crate, serde_json).
 
+mod support;
+
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sikscan::record::{CommandResult, RadioType, Record, Status};
+use support::Siksim;
+use support::fleet::{fleet, group};
 
 const BATCHSAVE: &str = env!("CARGO_BIN_EXE_batchsave");
 
@@ -302,7 +306,7 @@ fn a_second_sigint_stops_at_once_after_saving_what_was_read() {
 }
 
 #[test]
-fn schema_drift_keeps_every_column_in_first_seen_order() {
+fn schema_drift_keeps_every_column_top_level_first_in_first_seen_order() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (dir, arg) = out_dir(&tmp);
     let input = [
@@ -318,21 +322,19 @@ fn schema_drift_keeps_every_column_in_first_seen_order() {
         [
             "ip",
             "status",
-            "show.rf_oper",
             "error",
             "last_non_cmd_error",
+            "parse_warnings",
+            "show.rf_oper",
             "commands.0.command",
-            "commands.0.output",
-            "parse_warnings"
         ]
     );
-    assert_eq!(rows[0], ["127.0.0.1", "ok", "up", "", "", "", "", ""]);
+    assert_eq!(rows[0], ["127.0.0.1", "ok", "", "", "", "up", ""]);
     assert_eq!(
         rows[1],
         [
             "127.0.0.2",
             "refused",
-            "",
             "refused",
             "Connection refused to port 22",
             "",
@@ -342,17 +344,169 @@ fn schema_drift_keeps_every_column_in_first_seen_order() {
     );
     assert_eq!(
         rows[2],
+        ["127.0.0.3", "ok", "", "", "rf_cinr;rf_rssi", "", "show rf"]
+    );
+}
+
+/// Real records for a spreadsheet: `sikprobe -a show` of an EtherHaul and a BU, and
+/// `sikprobe -c 'show log'` of a radio whose log is 100,000 bytes, served by siksim.
+fn show_records() -> Vec<u8> {
+    let sim = Siksim::serve(
+        &fleet([
+            group("127.201.0.1", "eh"),
+            group("127.201.0.2", "bu"),
+            group("127.201.0.3", "huge").with("log_bytes", 100_000),
+        ]),
+        &["--port", "2402"],
+    );
+    let port = sim.port().to_string();
+    let mut lines = Vec::new();
+    for (args, input) in [
+        (
+            vec!["-p", &port, "-a", "show"],
+            "127.201.0.1\n127.201.0.2\n",
+        ),
+        (vec!["-p", &port, "-c", "show log"], "127.201.0.3\n"),
+    ] {
+        let out = support::start_sikprobe(&args, &[], input)
+            .wait_with_output()
+            .expect("sikprobe finishes");
+        let records = support::parse_records(&out.stdout);
+        support::assert_all_ok(&records);
+        lines.extend_from_slice(&out.stdout);
+    }
+    lines
+}
+
+/// Raw device text, as the CSV names it.
+fn is_raw(name: &str) -> bool {
+    name == "config"
+        || name == "startup_config"
+        || (name.starts_with("commands.")
+            && (name.ends_with(".output") || name.ends_with(".stderr")))
+}
+
+#[test]
+fn show_csvs_put_identity_and_parsed_fields_first_and_leave_raw_outputs_to_the_ndjson() {
+    let input = show_records();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (dir, arg) = out_dir(&tmp);
+    let out = batchsave(&[&arg], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let (header, rows) = csv(&dir.join("batch-000001.csv"));
+    assert_eq!(
+        header[..9],
         [
-            "127.0.0.3",
-            "ok",
-            "",
-            "",
-            "",
-            "show rf",
-            "x",
-            "rf_cinr;rf_rssi"
+            "ip",
+            "port",
+            "status",
+            "error",
+            "radio_type",
+            "model",
+            "name",
+            "sw",
+            "sn"
         ]
     );
+    assert!(!header.iter().any(|name| is_raw(name)), "{header:?}");
+    let first = |prefix: &str| header.iter().position(|name| name.starts_with(prefix));
+    let show = first("show.").expect("show.* columns");
+    let commands = first("commands.").expect("commands.* columns");
+    assert!(show < commands, "{header:?}");
+    assert!(
+        header[..show].iter().all(|name| !name.contains('.')),
+        "{header:?}"
+    );
+    assert!(
+        header[show..commands]
+            .iter()
+            .all(|name| !name.starts_with("commands."))
+    );
+    assert!(
+        header[commands..]
+            .iter()
+            .all(|name| name.starts_with("commands."))
+    );
+    assert!(rows.iter().flatten().all(|cell| cell.len() <= 32_767));
+
+    // The NDJSON keeps every record whole, raw outputs included.
+    let records: Vec<Value> = input
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).expect("a record"))
+        .collect();
+    assert_eq!(ndjson_file(&dir.join("batch-000001.ndjson")), records);
+
+    // Each show.* cell is the parsed value of its record.
+    let ip_column = header.iter().position(|name| name == "ip").expect("ip");
+    for row in &rows {
+        let record = records
+            .iter()
+            .find(|record| record["ip"] == row[ip_column].as_str())
+            .expect("the row's record");
+        for (name, cell) in header.iter().zip(row) {
+            if let Some(field) = name.strip_prefix("show.") {
+                let value = &record["show"][field];
+                let expected = match value {
+                    Value::String(text) => text.clone(),
+                    Value::Null => String::new(),
+                    other => other.to_string(),
+                };
+                assert_eq!(cell, &expected, "{name} of {}", record["ip"]);
+            }
+        }
+    }
+}
+
+#[test]
+fn csv_raw_brings_raw_outputs_back_last_with_cells_over_a_spreadsheets_limit_cut_and_marked() {
+    let input = show_records();
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (dir, arg) = out_dir(&tmp);
+    let out = batchsave(&["--csv-raw", &arg], &input);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let records = ndjson_file(&dir.join("batch-000001.ndjson"));
+    let (header, rows) = csv(&dir.join("batch-000001.csv"));
+
+    let raw = header
+        .iter()
+        .position(|name| is_raw(name))
+        .expect("raw columns with --csv-raw");
+    assert!(header[raw..].iter().all(|name| is_raw(name)), "{header:?}");
+
+    let log = records
+        .iter()
+        .find(|record| record["ip"] == "127.201.0.3")
+        .and_then(|record| record["commands"][0]["output"].as_str())
+        .expect("the log's output");
+    assert!(log.chars().count() > 32_767);
+    let output = header
+        .iter()
+        .position(|name| name == "commands.0.output")
+        .expect("commands.0.output");
+    let ip_column = header.iter().position(|name| name == "ip").expect("ip");
+    for (row, record) in rows.iter().zip(&records) {
+        assert_eq!(row[ip_column], record["ip"].as_str().expect("ip"));
+        let whole = record["commands"][0]["output"].as_str().expect("an output");
+        let cell = &row[output];
+        if whole.len() <= 32_767 {
+            assert_eq!(cell, whole, "a short output is whole");
+            continue;
+        }
+        let marker = format!(
+            " [cut by batchsave: {} characters, more than a spreadsheet cell holds]",
+            whole.chars().count()
+        );
+        let kept = cell.strip_suffix(&marker).unwrap_or_else(|| {
+            panic!(
+                "a cut cell ends with its marker: ...{}",
+                &cell[cell.len() - 80..]
+            )
+        });
+        assert_eq!(cell.encode_utf16().count(), 32_767);
+        assert!(whole.starts_with(kept));
+    }
 }
 
 #[test]
@@ -791,6 +945,30 @@ fn legacy_file(dir: &Path, suffix: &str) -> PathBuf {
         .collect();
     assert_eq!(found.len(), 1, "{suffix}: {found:?}");
     dir.join(&found[0])
+}
+
+#[test]
+fn a_rerun_says_which_batches_the_directory_holds_and_where_it_continues() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let (_, arg) = out_dir(&tmp);
+    let first = batchsave(&["-n", "1", &arg], &ndjson(&records(3)));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        !stderr(&first).contains("continuing"),
+        "a new directory continues nothing: {}",
+        stderr(&first)
+    );
+    let second = batchsave(&["-n", "1", &arg], &ndjson(&records(1)));
+    assert!(second.status.success(), "{}", stderr(&second));
+    let expected = format!("batchsave: {arg} holds batches 1\u{2013}3; continuing with batch 4");
+    assert!(
+        stderr(&second).lines().any(|line| line == expected),
+        "no line {expected:?} in:\n{}",
+        stderr(&second)
+    );
+    let third = batchsave(&["-q", &arg], &ndjson(&records(1)));
+    assert!(third.status.success());
+    assert_eq!(stderr(&third), "", "-q silences the note");
 }
 
 #[test]

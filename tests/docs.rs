@@ -57,3 +57,58 @@ fn every_binary_is_documented() {
         );
     }
 }
+
+/// The usage line `-h` prints, without its `Usage: ` heading.
+fn usage(exe: &str) -> String {
+    let output = Command::new(exe).arg("-h").output().expect("binary runs");
+    assert!(output.status.success());
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("Usage: "))
+        .unwrap_or_else(|| panic!("{exe} -h has no Usage line"))
+        .to_owned()
+}
+
+/// The man page's SYNOPSIS as text: the line after `.SH SYNOPSIS`, font changes and roff's
+/// escaped dashes undone.
+fn synopsis(exe: &str) -> String {
+    let output = Command::new(exe)
+        .args(["--generate", "man"])
+        .output()
+        .expect("binary runs");
+    let page = String::from_utf8_lossy(&output.stdout).into_owned();
+    let line = page
+        .lines()
+        .skip_while(|line| *line != ".SH SYNOPSIS")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{exe}'s man page has no SYNOPSIS"));
+    line.replace("\\fB", "")
+        .replace("\\fR", "")
+        .replace("\\fI", "")
+        .replace("\\-", "-")
+        .trim_end()
+        .to_owned()
+}
+
+#[test]
+fn man_page_synopses_are_the_usage_lines_with_their_placeholders() {
+    for (name, exe) in BINARIES {
+        let usage = usage(exe);
+        assert!(usage.starts_with(&format!("{name} [OPTIONS]")), "{usage}");
+        assert_eq!(synopsis(exe), usage, "{name}'s SYNOPSIS");
+    }
+}
+
+#[test]
+fn required_arguments_are_shown_required() {
+    for (name, expected) in [
+        ("batchsave", "batchsave [OPTIONS] <OUTDIR>"),
+        ("sikdiff", "sikdiff [OPTIONS] <OLD> <NEW>"),
+    ] {
+        let (_, exe) = BINARIES
+            .iter()
+            .find(|(bin, _)| *bin == name)
+            .expect("a binary");
+        assert_eq!(usage(exe), expected);
+    }
+}

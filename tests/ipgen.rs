@@ -413,3 +413,32 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn short_help_shows_the_spec_forms_instead_of_pointing_at_a_grammar_it_does_not_show() {
+    let out = ipgen(&["-h"]);
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).expect("UTF-8");
+    let spec_help: String = help
+        .lines()
+        .skip_while(|line| !line.trim_start().starts_with("[SPEC]..."))
+        .take_while(|line| !line.starts_with("Options:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(!spec_help.is_empty(), "no [SPEC] argument in -h:\n{help}");
+    // -h prints no grammar, so its SPEC help must not refer to one above it.
+    assert!(!help.contains("above"), "{help}");
+    let examples: Vec<&str> = spec_help
+        .split_whitespace()
+        .filter(|word| word.starts_with(|c: char| c.is_ascii_digit()) && word.contains('.'))
+        .collect();
+    assert!(examples.len() >= 4, "examples of each form: {spec_help}");
+    for example in examples {
+        let out = ipgen(&["--count", example]);
+        assert!(
+            out.status.success(),
+            "the example {example} of -h is not a valid SPEC: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

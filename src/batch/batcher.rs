@@ -17,8 +17,9 @@ use chrono::{Local, SecondsFormat, Utc};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
+use super::columns::Columns;
 use super::commit::{Committer, Job};
-use super::formats::{self, Columns, CsvStyle, Format};
+use super::formats::{self, CsvStyle, Format};
 use super::input::{self, Entry, InputConfig, InputEnd, Item, Msg};
 use super::legacy;
 use super::manifest::{BatchEntry, CloseReason, FileEntry, StatusCounts};
@@ -59,6 +60,19 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
              was stopped before it could update it); numbering continues after them",
             options.outdir.display(),
             super::manifest::MANIFEST
+        ));
+    }
+
+    if let (Some((first, last)), false) = (findings.existing, options.quiet) {
+        let held = if first == last {
+            format!("batch {last}")
+        } else {
+            format!("batches {first}\u{2013}{last}")
+        };
+        pipe::note(format!(
+            "{} holds {held}; continuing with batch {}",
+            options.outdir.display(),
+            last + 1
         ));
     }
 
@@ -338,7 +352,7 @@ impl Batcher<'_> {
                         let flat = || members.iter().map(|entry| &entry.flat);
                         let columns = match &self.options.fields {
                             Some(fields) => Columns::fixed(fields, &self.names),
-                            None => Columns::union(flat(), &self.names),
+                            None => Columns::union(flat(), &self.names, self.options.csv_raw),
                         };
                         let style = CsvStyle {
                             excel_safe: self.options.excel_safe,

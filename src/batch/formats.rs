@@ -1,14 +1,15 @@
 //! The native batch formats: CSV (RFC 4180, flattened), JSON (one array) and NDJSON.
 //!
 //! JSON and NDJSON files hold the input lines exactly as read (they were checked to be JSON
-//! objects), so nothing is reformatted or lost; CSV holds the flattened cells.
+//! objects), so nothing is reformatted or lost; CSV holds the flattened cells, each cut to
+//! what a spreadsheet cell holds.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
 
+use super::columns::Columns;
 use super::flatten::{CellKind, FlatRecord};
 
 /// A native batch file format.
@@ -33,58 +34,6 @@ impl Format {
     }
 }
 
-/// The CSV columns of one file, and where each flattened name goes.
-#[derive(Debug)]
-pub struct Columns {
-    header: Vec<String>,
-    /// Column of each [`KeyId`](super::flatten::KeyId); `None` for names that are not a column of this file.
-    column_of: Vec<Option<usize>>,
-}
-
-impl Columns {
-    /// The union of the records' names, in the order they are first seen.
-    pub fn union<'a>(
-        records: impl IntoIterator<Item = &'a FlatRecord>,
-        names: &[Box<str>],
-    ) -> Self {
-        let mut columns = Columns {
-            header: Vec::new(),
-            column_of: vec![None; names.len()],
-        };
-        for record in records {
-            for cell in record.cells() {
-                let (Some(slot), Some(name)) = (
-                    columns.column_of.get_mut(cell.key as usize),
-                    names.get(cell.key as usize),
-                ) else {
-                    continue;
-                };
-                if slot.is_none() {
-                    *slot = Some(columns.header.len());
-                    columns.header.push(name.to_string());
-                }
-            }
-        }
-        columns
-    }
-
-    /// Exactly the columns of `fields` (`--fields`); other names are left out.
-    pub fn fixed(fields: &[String], names: &[Box<str>]) -> Self {
-        let position: HashMap<&str, usize> = fields
-            .iter()
-            .enumerate()
-            .map(|(i, field)| (field.as_str(), i))
-            .collect();
-        Columns {
-            header: fields.to_vec(),
-            column_of: names
-                .iter()
-                .map(|name| position.get(name.as_ref()).copied())
-                .collect(),
-        }
-    }
-}
-
 /// Options for CSV cells.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CsvStyle {
@@ -92,7 +41,8 @@ pub struct CsvStyle {
     pub excel_safe: bool,
 }
 
-/// Writes a CSV file: the header, then one row per record; a name a record lacks is empty.
+/// Writes a CSV file: the header, then one row per record; a name a record lacks is empty,
+/// and a cell longer than [`CELL_LIMIT`] is cut (see [`fit_cell`]).
 pub fn write_csv<'a, W: Write>(
     out: W,
     records: impl IntoIterator<Item = &'a FlatRecord>,
@@ -109,16 +59,16 @@ pub fn write_csv<'a, W: Write>(
     };
     writer.write_record(
         columns
-            .header
+            .header()
             .iter()
             .map(|name| guard_owned(name, style.excel_safe)),
     )?;
-    let mut row: Vec<Cow<'a, str>> = vec![Cow::Borrowed(""); columns.header.len()];
+    let mut row: Vec<Cow<'a, str>> = vec![Cow::Borrowed(""); columns.header().len()];
     for record in records {
         row.fill(Cow::Borrowed(""));
         for cell in record.cells() {
-            if let Some(Some(column)) = columns.column_of.get(cell.key as usize) {
-                row[*column] = guard(record.text(cell), cell.kind);
+            if let Some(column) = columns.column(cell.key) {
+                row[column] = fit_cell(guard(record.text(cell), cell.kind));
             }
         }
         writer.write_record(row.iter().map(|cell| cell.as_bytes()))?;
@@ -142,6 +92,36 @@ pub fn csv_writer<W: Write>(out: W) -> csv::Writer<W> {
         .terminator(csv::Terminator::CRLF)
         .quote_style(csv::QuoteStyle::Necessary)
         .from_writer(out)
+}
+
+/// The most characters a spreadsheet cell holds (Excel's limit, counted in UTF-16 units as
+/// Excel counts them; LibreOffice's is larger).
+pub const CELL_LIMIT: usize = 32_767;
+
+/// Cuts a cell longer than [`CELL_LIMIT`] so that it fits, ending it with a marker that says
+/// it was cut and how many characters it had: a spreadsheet would otherwise cut it silently,
+/// or refuse the file.
+pub fn fit_cell(text: Cow<'_, str>) -> Cow<'_, str> {
+    // A UTF-16 unit takes at least one byte of UTF-8: a short enough text needs no count.
+    if text.len() <= CELL_LIMIT || text.encode_utf16().count() <= CELL_LIMIT {
+        return text;
+    }
+    let marker = format!(
+        " [cut by batchsave: {} characters, more than a spreadsheet cell holds]",
+        text.chars().count()
+    );
+    // The marker is ASCII: one UTF-16 unit per byte.
+    let room = CELL_LIMIT - marker.len();
+    let mut units = 0;
+    let mut end = 0;
+    for (at, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > room {
+            break;
+        }
+        end = at + c.len_utf8();
+    }
+    Cow::Owned(format!("{}{marker}", &text[..end]))
 }
 
 /// Neutralises a cell a spreadsheet would run as a formula (CSV injection): text starting
@@ -224,7 +204,7 @@ mod tests {
     #[test]
     fn union_header_keeps_every_column_in_first_seen_order() {
         let (records, names) = flat(&[r#"{"a":1,"b":2}"#, r#"{"c":3,"a":4}"#]);
-        let columns = Columns::union(&records, &names);
+        let columns = Columns::union(&records, &names, false);
         let bytes =
             write_csv(Vec::new(), &records, &columns, CsvStyle::default()).expect("written");
         assert_eq!(
@@ -254,6 +234,55 @@ mod tests {
         assert_eq!(excel_safe("-4.5e3", CellKind::Number), "-4.5e3");
         assert_eq!(excel_safe("-inf", CellKind::Text), "'-inf");
         assert_eq!(excel_safe("plain", CellKind::Text), "plain");
+    }
+
+    #[test]
+    fn union_header_puts_top_level_then_nested_then_commands_and_drops_raw_text() {
+        let (records, names) = flat(&[
+            r#"{"ip":"127.0.0.1","commands":[{"command":"show rf","ok":true,"output":"rf\nup"}],"show":{"rf_oper":"up"},"config":"set x"}"#,
+            r#"{"status":"ok","show":{"rssi":-40},"commands":[{"command":"ls","output":"","stderr":"e"}]}"#,
+        ]);
+        let header = |raw| Columns::union(&records, &names, raw).header().to_vec();
+        assert_eq!(
+            header(false),
+            [
+                "ip",
+                "status",
+                "show.rf_oper",
+                "show.rssi",
+                "commands.0.command",
+                "commands.0.ok"
+            ]
+        );
+        assert_eq!(
+            header(true)[6..],
+            ["commands.0.output", "config", "commands.0.stderr"]
+        );
+    }
+
+    #[test]
+    fn cells_over_the_spreadsheet_limit_are_cut_with_a_marker_that_says_how_long() {
+        assert_eq!(fit_cell(Cow::Borrowed("short")), "short");
+        let exact = "x".repeat(CELL_LIMIT);
+        assert!(matches!(fit_cell(Cow::Borrowed(&exact)), Cow::Borrowed(_)));
+        // 'é' is two bytes of UTF-8 but one UTF-16 unit: it fits though its bytes do not.
+        let wide = "é".repeat(CELL_LIMIT);
+        assert_eq!(fit_cell(Cow::Borrowed(&wide)), wide.as_str());
+
+        let long = "ab\n".repeat(20_000);
+        let cut = fit_cell(Cow::Borrowed(&long));
+        assert_eq!(cut.encode_utf16().count(), CELL_LIMIT);
+        let marker = " [cut by batchsave: 60000 characters, more than a spreadsheet cell holds]";
+        assert!(cut.ends_with(marker), "{}", &cut[cut.len() - 100..]);
+        assert!(long.starts_with(&cut[..cut.len() - marker.len()]));
+
+        // Characters outside the BMP count twice, and are never split.
+        let emoji = "😀".repeat(20_000);
+        let cut = fit_cell(Cow::Borrowed(&emoji));
+        assert!(cut.encode_utf16().count() <= CELL_LIMIT);
+        assert!(cut.ends_with(
+            " [cut by batchsave: 20000 characters, more than a spreadsheet cell holds]"
+        ));
     }
 
     #[test]

@@ -185,6 +185,7 @@ pub struct Manifest {
     records: u64,
     rejects: u64,
     statuses: StatusCounts,
+    first_batch: u64,
     last_batch: u64,
 }
 
@@ -233,6 +234,11 @@ impl Manifest {
         Ok(manifest)
     }
 
+    /// The lowest batch number listed (0 when none).
+    pub fn first_batch(&self) -> u64 {
+        self.first_batch
+    }
+
     /// The highest batch number listed (0 when none).
     pub fn last_batch(&self) -> u64 {
         self.last_batch
@@ -250,6 +256,9 @@ impl Manifest {
         self.records += entry.get("records").and_then(Value::as_u64).unwrap_or(0);
         if let Some(statuses) = entry.get("statuses") {
             self.statuses.add_json(statuses);
+        }
+        if self.batches == 1 || number < self.first_batch {
+            self.first_batch = number;
         }
         self.last_batch = self.last_batch.max(number);
         if !self.lines.is_empty() {

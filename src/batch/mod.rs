@@ -1,6 +1,7 @@
 //! batchsave's engine: group an NDJSON record stream into durable, schema-stable batch files.
 //!
 //! - [`flatten`]: one JSON object → dotted-name cells, parsed and flattened in one pass;
+//! - [`columns`]: which columns a CSV file gets, and in what order;
 //! - [`formats`]: CSV (RFC 4180), JSON and NDJSON writers;
 //! - [`atomic`]: files written under a temporary name, fsynced, renamed;
 //! - [`manifest`]: `manifest.json`, every batch with its files and counts per status;
@@ -11,6 +12,7 @@
 
 pub mod atomic;
 mod batcher;
+pub mod columns;
 mod commit;
 mod exec;
 pub mod flatten;
@@ -58,6 +60,9 @@ pub struct Options {
     pub formats: Vec<Format>,
     /// Fixed CSV columns, instead of the union of each file's names.
     pub fields: Option<Vec<String>>,
+    /// Keep raw device text (command outputs, configurations) in CSV files built from the
+    /// records' names.
+    pub csv_raw: bool,
     /// One file series per value of this (flattened) field.
     pub by: Option<String>,
     /// Extra layouts.

@@ -50,6 +50,9 @@ pub struct Findings {
     /// Batches whose files exist but which the manifest does not list (the run that wrote
     /// them was killed before it updated the manifest).
     pub unlisted: Vec<u64>,
+    /// The lowest and highest batch numbers OUTDIR already holds (files or manifest), when
+    /// it holds any: this run continues after the highest.
+    pub existing: Option<(u64, u64)>,
 }
 
 impl OutDir {
@@ -90,6 +93,7 @@ impl OutDir {
 
         let mut findings = Findings::default();
         let mut highest = 0;
+        let mut lowest = u64::MAX;
         let mut temporaries = Vec::new();
         let mut placed = std::collections::HashSet::new();
         for entry in fs::read_dir(path).map_err(dir_error)? {
@@ -99,6 +103,7 @@ impl OutDir {
                 temporaries.push(name.to_owned());
             } else if let Some(batch) = batch_number(name) {
                 highest = highest.max(batch);
+                lowest = lowest.min(batch);
                 placed.insert(batch);
             }
         }
@@ -126,6 +131,12 @@ impl OutDir {
             atomic::sync_dir(path).map_err(dir_error)?;
         }
         let next_batch = highest.max(manifest.last_batch()) + 1;
+        if manifest.last_batch() > 0 {
+            lowest = lowest.min(manifest.first_batch());
+        }
+        if next_batch > 1 {
+            findings.existing = Some((lowest, next_batch - 1));
+        }
         Ok((
             OutDir {
                 path: path.to_owned(),

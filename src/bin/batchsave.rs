@@ -18,17 +18,24 @@ Batches: a batch closes after --batch-size records, --every DURATION after its f
 at the end of the input, and on the first SIGINT/SIGTERM; the last, partial batch is always \
 written and empty batches never are. Batch N is written as OUTDIR/batch-00000N.<format> \
 (with --by FIELD, one file per value: batch-00000N.<value>.<format>, a missing, null or \
-empty value being 'none'). A new run into the same OUTDIR continues the numbering and never \
-overwrites a file.
+empty value being 'none'). A new run into the same OUTDIR continues the numbering (saying \
+on stderr which batches OUTDIR holds) and never overwrites a file.
 
 Formats (--format, any of csv,json,ndjson; default csv,ndjson):
   csv     RFC 4180: CRLF line ends, fields quoted only when they hold a comma, a quote or a \
 line break. Nested fields are flattened with dotted names (show.rf_status, \
-commands.0.output); an array of scalars becomes one cell joined with ';'; null, {} and [] \
-give an empty cell. The header is the union of the names in the file's records, in the order \
-first seen, so no column is ever lost; --fields fixes the columns instead. Cells that look \
-like spreadsheet formulas (starting with = + - @) are written as they are, because the data \
-is kept exact; --excel-safe prefixes them with ' (numbers such as -43 are left alone).
+commands.0.command); an array of scalars becomes one cell joined with ';'; null, {} and [] \
+give an empty cell. The header is the union of the names in the file's records, ordered for \
+a spreadsheet: top-level fields first (ip, port, status, error, radio_type, model, name, sw, \
+sn, ...), then nested parsed fields (show.*), then each command's command, ok and \
+elapsed_ms, each group in the order first seen. Raw device text (commands.N.output, \
+commands.N.stderr, config, startup_config) is left out of the CSV unless --csv-raw (then \
+last); JSON and NDJSON keep it. --fields fixes the columns instead (raw ones included when \
+named). A cell longer than 32,767 characters (what a spreadsheet cell holds) is cut, and \
+ends with ' [cut by batchsave: N characters, more than a spreadsheet cell holds]'. Cells \
+that look like spreadsheet formulas (starting with = + - @) are written as they are, \
+because the data is kept exact; --excel-safe prefixes them with ' (numbers such as -43 are \
+left alone). For a spreadsheet, --fields or --layout batchscanner give fewer, fixed columns.
   json    one JSON array of the batch's records.
   ndjson  the batch's input lines, unchanged.
 
@@ -82,7 +89,7 @@ after saving what was read.";
 )]
 struct Args {
     /// Directory for the batch files (created if missing).
-    #[arg(value_name = "OUTDIR", required_unless_present = "generate")]
+    #[arg(value_name = "OUTDIR", required = true)]
     outdir: Option<PathBuf>,
 
     /// Read records from FILE instead of standard input ('-' is standard input).
@@ -121,6 +128,11 @@ struct Args {
     #[arg(long, value_name = "LAYOUT")]
     layout: Option<Layout>,
 
+    /// Keep raw device text (commands.N.output and .stderr, config, startup_config) in the
+    /// CSV files, as their last columns; JSON and NDJSON always keep it.
+    #[arg(long)]
+    csv_raw: bool,
+
     /// Prefix CSV cells that start with = + - @ (formulas in a spreadsheet) with '.
     #[arg(long)]
     excel_safe: bool,
@@ -143,7 +155,7 @@ struct Args {
     quiet: bool,
 
     /// Print a man page or a shell completion script.
-    #[arg(long, value_name = "KIND", hide = true)]
+    #[arg(long, value_name = "KIND", hide = true, exclusive = true)]
     generate: Option<DocKind>,
 }
 
@@ -178,6 +190,7 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         every: args.every,
         formats,
         fields: args.fields,
+        csv_raw: args.csv_raw,
         by: args.by,
         layout: args.layout,
         excel_safe: args.excel_safe,

@@ -65,8 +65,13 @@ A closed standard output (for example '| head') is a clean stop with status 0.";
     after_help = AFTER_HELP
 )]
 struct Args {
-    /// Address specifications (see the grammar above).
-    #[arg(value_name = "SPEC")]
+    /// Address specifications: addresses, CIDR blocks, ranges and octet patterns, such as
+    /// 10.0.0.1 10.0.0.0/24 10.0.0.5-10.0.0.9 10.0.1-3.* (--help gives the grammar).
+    #[arg(
+        value_name = "SPEC",
+        long_help = "Address specifications (the grammar is above). With none and no -f, \
+                     ipgen reads standard input."
+    )]
     specs: Vec<String>,
 
     /// Read specifications from FILE, one per line ('-' is standard input); repeatable.

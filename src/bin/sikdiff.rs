@@ -67,11 +67,11 @@ A closed standard output (for example '| head') is a clean stop with status 0.";
 )]
 struct Args {
     /// The earlier snapshot: an NDJSON file, a batchsave directory, or '-'.
-    #[arg(value_name = "OLD", required_unless_present = "generate")]
+    #[arg(value_name = "OLD", required = true)]
     old: Option<PathBuf>,
 
     /// The later snapshot: an NDJSON file, a batchsave directory, or '-'.
-    #[arg(value_name = "NEW", required_unless_present = "generate")]
+    #[arg(value_name = "NEW", required = true)]
     new: Option<PathBuf>,
 
     /// How to write the events: ndjson (one JSON object per radio) or text (counts first,
@@ -93,7 +93,7 @@ struct Args {
     quiet: bool,
 
     /// Print a man page or a shell completion script.
-    #[arg(long, value_name = "KIND", hide = true)]
+    #[arg(long, value_name = "KIND", hide = true, exclusive = true)]
     generate: Option<DocKind>,
 }
 
