@@ -21,7 +21,8 @@ cd "$(dirname "$0")/.."
 #   openssh-server  sshd: tests/sshd.rs, tests/openssh.rs, tests/scale_out.rs
 #   parallel, rsync GNU parallel --sshlogin, docs/scale-out.md's recipe: tests/scale_out.rs
 #   python3-venv    the virtualenv of scripts/interop-batchscanner.sh
-packages=(openssh-client openssh-server parallel rsync python3-venv)
+#   python3-paramiko  paramiko, a real client of siksim: tests/real_clients.rs
+packages=(openssh-client openssh-server parallel rsync python3-venv python3-paramiko)
 
 note() { echo "test.sh: $*" >&2; }
 

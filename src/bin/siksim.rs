@@ -64,7 +64,8 @@ Personas:
   tg               MultiHaul TG DN, prompt MH-N366@dnN>, no banner, 'connect cnK'/'quit'
   wrong-password   a radio whose password is not the fleet's; its banner is still sent
   linux            Linux host: no banner, 'user@host:~$ ' prompt, 'command not found'; exec
-                   of uname -a, whoami, pwd, ls -a; 'ls /missing' exits 2, unknown 127
+                   of uname -a, whoami, pwd, ls -a, echo; 'ls /missing' exits 2, unknown 127;
+                   a shell without a PTY reads a script as bash does (no prompt, no echo)
   router           another vendor: banner 'Authorized access only', prompt Router>
   closed           nothing listens: connection refused
   silent           TCP accepted, no SSH identification ever sent
