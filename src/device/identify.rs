@@ -207,7 +207,11 @@ pub async fn identify<S: Shell>(
 ) -> Result<(), SessionError> {
     let name = match parse_prompt(prompt) {
         PromptKind::Shell => {
-            record.not_siklu(format!("a shell prompt ('{prompt}'), not a radio CLI"));
+            unix_shell(
+                record,
+                format!("a shell prompt ('{prompt}'), not a radio CLI"),
+                banner,
+            );
             return Ok(());
         }
         PromptKind::Tg { model, name } => {
@@ -237,6 +241,24 @@ pub async fn identify<S: Shell>(
         )),
     }
     Ok(())
+}
+
+/// The device turned out to be a Unix shell (`why` says how it showed): `not-siklu`. A banner
+/// that names a Siklu radio is contradicted by the shell, so its identity is not taken, and
+/// the error says so.
+pub fn unix_shell(record: &mut Record, why: String, banner: Option<&str>) {
+    let claimed = banner
+        .map(parse_banner)
+        .and_then(|id| id.model.filter(|model| radio_type(model).is_some()));
+    let error = match claimed {
+        Some(model) => {
+            format!(
+                "{why}, although the banner names a Siklu radio ({model}): the banner is not trusted"
+            )
+        }
+        None => why,
+    };
+    record.not_siklu(error);
 }
 
 /// Identifies a TG radio (a DN, or a CN after `connect`): model and name from its prompt,

@@ -105,7 +105,14 @@ async fn drive<S: Shell>(
     work: &mut HostRecords,
 ) -> Result<(), SessionError> {
     work.enter(Phase::Prompt);
-    let prompt = session.acquire_prompt(context.prompt_timeout).await?;
+    let prompt = match session.acquire_prompt(context.prompt_timeout).await {
+        Ok(prompt) => prompt,
+        Err(err @ SessionError::PromptlessShell) => {
+            identify::unix_shell(work.host(), err.to_string(), banner);
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
     work.host().prompt = Some(prompt.clone());
     work.enter(Phase::Identifying);
     let command_timeout = context.action_options.command_timeout;
