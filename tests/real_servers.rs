@@ -4,7 +4,7 @@
 //! accepts only keys; and a radio whose prompt changes when it is renamed (siksim on
 //! 127.137.0.1, port 2376). Both transports against a real Linux host with bash behind a
 //! Siklu-like banner (sshd on port 2414) and the linux persona (siksim on 127.202.3.1, port
-//! 2415).
+//! 2415), and a radio renamed over both (siksim on 127.202.4.1, port 2416).
 //!
 //! The PAM tests create local accounts, so they need root (as `.ci/run` runs them).
 
@@ -343,5 +343,24 @@ fn the_linux_persona_is_not_siklu_over_both_transports() {
             record.error
         );
         assert_eq!(record.radio_type, None, "{transport}");
+    }
+}
+
+#[test]
+fn a_renamed_radio_is_recorded_by_its_new_name_over_both_transports() {
+    let _fleet = Siksim::start(&["127.202.4.1", "--persona", "eh", "--port", "2416", "-q"]);
+    for (transport, name, prompt) in [
+        ("native", "X", "X>"),
+        ("openssh", "Roof North", "\"Roof North\">"),
+    ] {
+        let rename = format!("set system name {}", prompt.trim_end_matches('>'));
+        let record = probe_over(
+            transport,
+            &["-p", "2416", "-c", &rename, "-c", "show system"],
+            "127.202.4.1\n",
+        );
+        assert_eq!(record.status, Status::Ok, "{transport}: {:?}", record.error);
+        assert_eq!(record.name.as_deref(), Some(name), "{transport}");
+        assert_eq!(record.prompt.as_deref(), Some(prompt), "{transport}");
     }
 }

@@ -261,6 +261,23 @@ pub fn unix_shell(record: &mut Record, why: String, banner: Option<&str>) {
     record.not_siklu(error);
 }
 
+/// The prompt at the end of a radio's session names it as it is then: a command may have
+/// renamed it (on EtherHaul the prompt is the system name, so `set system name X` makes it
+/// `X>`). The record's `name` and `prompt` follow a prompt of the same kind; any other is left
+/// alone.
+pub fn follow_prompt(record: &mut Record, prompt: Option<&str>) {
+    let Some(prompt) = prompt else {
+        return;
+    };
+    let name = match parse_prompt(prompt) {
+        PromptKind::Named { name } if record.radio_type != Some(RadioType::Tg) => name,
+        PromptKind::Tg { name, .. } if record.radio_type == Some(RadioType::Tg) => name,
+        _ => return,
+    };
+    record.name = Some(name);
+    record.prompt = Some(prompt.to_owned());
+}
+
 /// Identifies a TG radio (a DN, or a CN after `connect`): model and name from its prompt,
 /// serial and software from `show inventory`, as TG radios send no banner.
 pub async fn identify_tg<S: Shell>(
@@ -374,6 +391,23 @@ mod tests {
         );
         assert_eq!(parse_prompt("admin@host:~$"), PromptKind::Shell);
         assert_eq!(parse_prompt("root@box:/#"), PromptKind::Shell);
+    }
+
+    #[test]
+    fn the_record_follows_a_renamed_prompt() {
+        let mut eh = Record::new(None, None, crate::record::Status::Ok);
+        eh.radio_type = Some(RadioType::Eh);
+        eh.name = Some("EH-710TX".into());
+        follow_prompt(&mut eh, Some("\"Roof North\">"));
+        assert_eq!(eh.name.as_deref(), Some("Roof North"));
+        assert_eq!(eh.prompt.as_deref(), Some("\"Roof North\">"));
+        // A prompt of another kind (a shell reached from the radio) is not a new name.
+        follow_prompt(&mut eh, Some("root@box:~#"));
+        assert_eq!(eh.name.as_deref(), Some("Roof North"));
+        let mut tg = Record::new(None, None, crate::record::Status::Ok);
+        tg.radio_type = Some(RadioType::Tg);
+        follow_prompt(&mut tg, Some("MH-N366@pop-1>"));
+        assert_eq!(tg.name.as_deref(), Some("pop-1"));
     }
 
     #[test]

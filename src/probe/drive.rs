@@ -121,13 +121,15 @@ async fn drive<S: Shell>(
         return Ok(());
     }
     work.enter(Phase::Acting);
-    actions::run(
+    let acted = actions::run(
         &context.action,
         session,
         &context.action_options,
         work.host(),
     )
-    .await?;
+    .await;
+    identify::follow_prompt(work.host(), session.prompt());
+    acted?;
     if context.client_nodes && work.host().radio_type == Some(RadioType::Tg) {
         work.enter(Phase::ClientNodes);
         client_nodes::visit(session, context, work).await?;
