@@ -133,7 +133,13 @@ struct Args {
     specs: Vec<String>,
 
     /// The persona of the SPEC addresses.
-    #[arg(long, value_name = "PERSONA", default_value = "eh", value_parser = parse_persona)]
+    #[arg(
+        long,
+        value_name = "PERSONA",
+        value_enum,
+        default_value_t = Persona::Eh,
+        hide_possible_values = true
+    )]
     persona: Persona,
 
     /// Read the fleet from FILE (TOML, or JSON when it ends in .json).
@@ -182,16 +188,6 @@ struct Args {
     /// Serve slice K of N of the fleet as a worker of another siksim.
     #[arg(long, value_name = "K/N", hide = true, value_parser = workers::parse_worker)]
     worker: Option<(usize, usize)>,
-}
-
-fn parse_persona(text: &str) -> Result<Persona, String> {
-    Persona::ALL
-        .into_iter()
-        .find(|p| p.name() == text)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Persona::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown persona '{text}' (one of: {})", names.join(", "))
-        })
 }
 
 fn main() -> ExitCode {
