@@ -30,7 +30,7 @@ _siksim() {
             fi
             case "${prev}" in
                 --persona)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "eh bu tu tg wrong-password linux router closed silent black-hole garbage slow hang huge legacy-only kbd-interactive pager telnet" -- "${cur}"))
                     return 0
                     ;;
                 --fleet)

@@ -22,7 +22,8 @@ cd "$(dirname "$0")/.."
 #   parallel, rsync GNU parallel --sshlogin, docs/scale-out.md's recipe: tests/scale_out.rs
 #   jq              ./demo.sh's table: tests/demo.rs
 #   python3-venv    the virtualenv of scripts/interop-batchscanner.sh
-packages=(openssh-client openssh-server parallel rsync jq python3-venv)
+#   python3-paramiko  paramiko, a real client of siksim: tests/real_clients.rs
+packages=(openssh-client openssh-server parallel rsync jq python3-venv python3-paramiko)
 
 note() { echo "test.sh: $*" >&2; }
 

@@ -2,7 +2,9 @@
 //! 127.0.0.1 (ports 2371-2375) that insists on SHA-1 `ssh-rsa` host keys, sends two userauth
 //! banners and demands a new password through PAM, runs `/usr/sbin/nologin` as a shell, or
 //! accepts only keys; and a radio whose prompt changes when it is renamed (siksim on
-//! 127.137.0.1, port 2376).
+//! 127.137.0.1, port 2376). Both transports against a real Linux host with bash behind a
+//! Siklu-like banner (sshd on port 2414) and the linux persona (siksim on 127.202.3.1, port
+//! 2415), and a radio renamed over both (siksim on 127.202.4.1, port 2416).
 //!
 //! The PAM tests create local accounts, so they need root (as `.ci/run` runs them).
 
@@ -277,4 +279,88 @@ fn a_command_that_renames_the_radio_keeps_the_session() {
         "{}",
         commands[1].output
     );
+}
+
+/// sikprobe's record of one host over `transport` (`native` or `openssh`) with `args`.
+fn probe_over(transport: &str, args: &[&str], target: &str) -> Record {
+    let mut all = vec!["-q", "--no-agent", "--transport", transport];
+    all.extend_from_slice(args);
+    let probe = sikprobe(&all, target);
+    assert!(probe.status.success(), "{}", probe.stderr);
+    assert_eq!(probe.records.len(), 1, "{}", probe.stderr);
+    probe.records.into_iter().next().expect("one record")
+}
+
+#[test]
+fn a_real_linux_host_behind_a_siklu_banner_is_not_siklu_over_both_transports() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let banner = dir.path().join("banner");
+    std::fs::write(&banner, format!("{IDENTITY}\n")).expect("banner file");
+    let sshd = Sshd::start_with(2414, &format!("Banner {}\n", banner.display()));
+    let key = sshd.key("user_key");
+    let target = format!("127.0.0.1:{}\n", sshd.port);
+    let contradicted =
+        "although the banner names a Siklu radio (EH-710TX): the banner is not trusted";
+    for transport in ["native", "openssh"] {
+        let record = probe_over(transport, &["-u", "root", "-i", &key], &target);
+        // A final status (not prompt-timeout, which every --skip-done run would retry).
+        assert_eq!(
+            record.status,
+            Status::NotSiklu,
+            "{transport}: {:?}",
+            record.error
+        );
+        let error = error_of(&record);
+        let shell = match transport {
+            // With a PTY bash prompts; without one it prints nothing and answers the probe.
+            "native" => error.starts_with("a shell prompt ('root@"),
+            _ => error.starts_with(
+                "a Unix shell that prints no prompt (it answered \"echo sikprobe'-'shell\")",
+            ),
+        };
+        assert!(
+            shell && error.ends_with(contradicted),
+            "{transport}: {error}"
+        );
+        assert_eq!(record.banner.as_deref(), Some(IDENTITY), "{transport}");
+        assert_eq!(
+            (record.radio_type, &record.model, &record.sn, &record.sw),
+            (None, &None, &None, &None),
+            "{transport}: the banner's identity is not the record's"
+        );
+    }
+}
+
+#[test]
+fn the_linux_persona_is_not_siklu_over_both_transports() {
+    let _fleet = Siksim::start(&["127.202.3.1", "--persona", "linux", "--port", "2415", "-q"]);
+    for transport in ["native", "openssh"] {
+        let record = probe_over(transport, &["-p", "2415"], "127.202.3.1\n");
+        assert_eq!(
+            record.status,
+            Status::NotSiklu,
+            "{transport}: {:?}",
+            record.error
+        );
+        assert_eq!(record.radio_type, None, "{transport}");
+    }
+}
+
+#[test]
+fn a_renamed_radio_is_recorded_by_its_new_name_over_both_transports() {
+    let _fleet = Siksim::start(&["127.202.4.1", "--persona", "eh", "--port", "2416", "-q"]);
+    for (transport, name, prompt) in [
+        ("native", "X", "X>"),
+        ("openssh", "Roof North", "\"Roof North\">"),
+    ] {
+        let rename = format!("set system name {}", prompt.trim_end_matches('>'));
+        let record = probe_over(
+            transport,
+            &["-p", "2416", "-c", &rename, "-c", "show system"],
+            "127.202.4.1\n",
+        );
+        assert_eq!(record.status, Status::Ok, "{transport}: {:?}", record.error);
+        assert_eq!(record.name.as_deref(), Some(name), "{transport}");
+        assert_eq!(record.prompt.as_deref(), Some(prompt), "{transport}");
+    }
 }

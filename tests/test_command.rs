@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::require::{PROGRAMS, TEST_COMMAND};
+use support::require::{PROGRAMS, PYTHON_MODULES, TEST_COMMAND};
 
 fn read(path: &str) -> String {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
@@ -31,6 +31,7 @@ fn the_test_command_installs_every_package_a_test_requires() {
     let installed = installed_packages();
     let forgotten: Vec<String> = PROGRAMS
         .iter()
+        .chain(PYTHON_MODULES)
         .filter(|(_, package)| !installed.iter().any(|p| p == package))
         .map(|(program, package)| format!("{package} (for {program})"))
         .collect();

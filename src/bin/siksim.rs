@@ -64,7 +64,8 @@ Personas:
   tg               MultiHaul TG DN, prompt MH-N366@dnN>, no banner, 'connect cnK'/'quit'
   wrong-password   a radio whose password is not the fleet's; its banner is still sent
   linux            Linux host: no banner, 'user@host:~$ ' prompt, 'command not found'; exec
-                   of uname -a, whoami, pwd, ls -a; 'ls /missing' exits 2, unknown 127
+                   of uname -a, whoami, pwd, ls -a, echo; 'ls /missing' exits 2, unknown 127;
+                   a shell without a PTY reads a script as bash does (no prompt, no echo)
   router           another vendor: banner 'Authorized access only', prompt Router>
   closed           nothing listens: connection refused
   silent           TCP accepted, no SSH identification ever sent
@@ -132,7 +133,13 @@ struct Args {
     specs: Vec<String>,
 
     /// The persona of the SPEC addresses.
-    #[arg(long, value_name = "PERSONA", default_value = "eh", value_parser = parse_persona)]
+    #[arg(
+        long,
+        value_name = "PERSONA",
+        value_enum,
+        default_value_t = Persona::Eh,
+        hide_possible_values = true
+    )]
     persona: Persona,
 
     /// Read the fleet from FILE (TOML, or JSON when it ends in .json).
@@ -181,16 +188,6 @@ struct Args {
     /// Serve slice K of N of the fleet as a worker of another siksim.
     #[arg(long, value_name = "K/N", hide = true, value_parser = workers::parse_worker)]
     worker: Option<(usize, usize)>,
-}
-
-fn parse_persona(text: &str) -> Result<Persona, String> {
-    Persona::ALL
-        .into_iter()
-        .find(|p| p.name() == text)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Persona::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown persona '{text}' (one of: {})", names.join(", "))
-        })
 }
 
 fn main() -> ExitCode {

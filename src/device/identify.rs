@@ -207,7 +207,11 @@ pub async fn identify<S: Shell>(
 ) -> Result<(), SessionError> {
     let name = match parse_prompt(prompt) {
         PromptKind::Shell => {
-            record.not_siklu(format!("a shell prompt ('{prompt}'), not a radio CLI"));
+            unix_shell(
+                record,
+                format!("a shell prompt ('{prompt}'), not a radio CLI"),
+                banner,
+            );
             return Ok(());
         }
         PromptKind::Tg { model, name } => {
@@ -237,6 +241,41 @@ pub async fn identify<S: Shell>(
         )),
     }
     Ok(())
+}
+
+/// The device turned out to be a Unix shell (`why` says how it showed): `not-siklu`. A banner
+/// that names a Siklu radio is contradicted by the shell, so its identity is not taken, and
+/// the error says so.
+pub fn unix_shell(record: &mut Record, why: String, banner: Option<&str>) {
+    let claimed = banner
+        .map(parse_banner)
+        .and_then(|id| id.model.filter(|model| radio_type(model).is_some()));
+    let error = match claimed {
+        Some(model) => {
+            format!(
+                "{why}, although the banner names a Siklu radio ({model}): the banner is not trusted"
+            )
+        }
+        None => why,
+    };
+    record.not_siklu(error);
+}
+
+/// The prompt at the end of a radio's session names it as it is then: a command may have
+/// renamed it (on EtherHaul the prompt is the system name, so `set system name X` makes it
+/// `X>`). The record's `name` and `prompt` follow a prompt of the same kind; any other is left
+/// alone.
+pub fn follow_prompt(record: &mut Record, prompt: Option<&str>) {
+    let Some(prompt) = prompt else {
+        return;
+    };
+    let name = match parse_prompt(prompt) {
+        PromptKind::Named { name } if record.radio_type != Some(RadioType::Tg) => name,
+        PromptKind::Tg { name, .. } if record.radio_type == Some(RadioType::Tg) => name,
+        _ => return,
+    };
+    record.name = Some(name);
+    record.prompt = Some(prompt.to_owned());
 }
 
 /// Identifies a TG radio (a DN, or a CN after `connect`): model and name from its prompt,
@@ -352,6 +391,23 @@ mod tests {
         );
         assert_eq!(parse_prompt("admin@host:~$"), PromptKind::Shell);
         assert_eq!(parse_prompt("root@box:/#"), PromptKind::Shell);
+    }
+
+    #[test]
+    fn the_record_follows_a_renamed_prompt() {
+        let mut eh = Record::new(None, None, crate::record::Status::Ok);
+        eh.radio_type = Some(RadioType::Eh);
+        eh.name = Some("EH-710TX".into());
+        follow_prompt(&mut eh, Some("\"Roof North\">"));
+        assert_eq!(eh.name.as_deref(), Some("Roof North"));
+        assert_eq!(eh.prompt.as_deref(), Some("\"Roof North\">"));
+        // A prompt of another kind (a shell reached from the radio) is not a new name.
+        follow_prompt(&mut eh, Some("root@box:~#"));
+        assert_eq!(eh.name.as_deref(), Some("Roof North"));
+        let mut tg = Record::new(None, None, crate::record::Status::Ok);
+        tg.radio_type = Some(RadioType::Tg);
+        follow_prompt(&mut tg, Some("MH-N366@pop-1>"));
+        assert_eq!(tg.name.as_deref(), Some("pop-1"));
     }
 
     #[test]

@@ -11,6 +11,13 @@
 //! a line shaped like it (see [`CliSession::command`]) and the device then stays quiet, that
 //! line is the new prompt. Only then is silence waited for, and only briefly.
 //!
+//! A device that prints nothing at all, even after a nudge, is asked `echo sikprobe'-'shell`
+//! once: a Unix shell opened without a terminal prints no prompt (bash reads its input as a
+//! script then) but answers `sikprobe-shell`, quotes removed, on a line of its own, and no
+//! prompt after it. A radio always prints a prompt, so it never gets this far unless it is
+//! merely slow, and then it answers the line with an error and a prompt, which wins; a CLI
+//! that echoes the line shows the quotes.
+//!
 //! Before the first prompt, a shell that asks for a password (an expired one being changed by
 //! PAM) is not nudged with empty lines, which would count as failed attempts: the session
 //! stops there and says why.
@@ -36,6 +43,11 @@ const MAX_PROMPT: usize = 128;
 /// How long a command's output must stay quiet after a line shaped like the known prompt
 /// before that line counts as the new prompt (at most a quarter of the command's time limit).
 const NEW_PROMPT_QUIET: Duration = Duration::from_secs(1);
+/// The probe for a Unix shell that prints no prompt, and the line only a shell answers with.
+const SHELL_PROBE: &str = "echo sikprobe'-'shell";
+const SHELL_ANSWER: &str = "sikprobe-shell";
+/// How long a shell's answer to the probe must stay without a prompt after it.
+const SHELL_QUIET: Duration = Duration::from_millis(500);
 /// How many of the last lines printed before a password prompt an error quotes.
 const QUOTED_LINES: usize = 6;
 
@@ -74,6 +86,9 @@ pub enum SessionError {
         /// What the shell printed, up to its password prompt.
         said: String,
     },
+    /// A Unix shell that prints no prompt answered the shell probe: not a radio.
+    #[error("a Unix shell that prints no prompt (it answered \"{SHELL_PROBE}\"), not a radio CLI")]
+    PromptlessShell,
     /// Writing to the session failed.
     #[error("writing to the session: {0}")]
     Io(#[from] std::io::Error),
@@ -81,9 +96,11 @@ pub enum SessionError {
 
 impl SessionError {
     /// The record status this failure gives a host: a password demand is a refused login
-    /// (`auth-failed`), a missing prompt or answer `prompt-timeout`, the rest `io-error`.
+    /// (`auth-failed`), a missing prompt or answer `prompt-timeout`, a Unix shell `not-siklu`,
+    /// the rest `io-error`.
     pub fn status(&self) -> Status {
         match self {
+            SessionError::PromptlessShell => Status::NotSiklu,
             SessionError::PromptTimeout(_) | SessionError::CommandTimeout { .. } => {
                 Status::PromptTimeout
             }
@@ -146,10 +163,16 @@ impl<S: Shell> CliSession<S> {
 
     /// Waits for the first prompt: the last line of whatever the device prints when the shell
     /// opens (a MOTD before it is skipped). A device that stays silent is nudged with an empty
-    /// line now and then, as batchscanner's retries did.
+    /// line now and then, as batchscanner's retries did; one that has printed nothing by the
+    /// second nudge gets the shell probe instead, and a Unix shell answering it is
+    /// [`SessionError::PromptlessShell`].
     pub async fn acquire_prompt(&mut self, limit: Duration) -> Result<String, SessionError> {
         let deadline = Instant::now() + limit;
         let mut nudge_at = Instant::now() + NUDGE_AFTER;
+        let mut nudges = 0;
+        let mut heard = false;
+        let mut probed = false;
+        let mut shell_answered = false;
         loop {
             if let Some(prompt) = trailing_prompt(&self.buffer) {
                 self.buffer.clear();
@@ -159,8 +182,13 @@ impl<S: Shell> CliSession<S> {
             if let Some(demand) = password_demand(&self.buffer) {
                 return Err(demand);
             }
+            if probed && !shell_answered && answers_the_probe(&self.buffer) {
+                shell_answered = true;
+                nudge_at = Instant::now() + SHELL_QUIET;
+            }
             match timeout_at(deadline.min(nudge_at), self.shell.recv()).await {
                 Ok(Some(chunk)) => {
+                    heard |= !chunk.is_empty();
                     self.buffer.extend_from_slice(&chunk);
                     // A MOTD can be long; only its end matters here.
                     if self.buffer.len() > 64 * 1024 {
@@ -175,8 +203,18 @@ impl<S: Shell> CliSession<S> {
                 Err(_) if Instant::now() >= deadline => {
                     return Err(SessionError::PromptTimeout(limit));
                 }
+                // No prompt after the shell's answer: nothing but a Unix shell answers so.
+                Err(_) if shell_answered => return Err(SessionError::PromptlessShell),
                 Err(_) => {
-                    self.shell.send(b"\n").await?;
+                    nudges += 1;
+                    if nudges == 2 && !heard {
+                        probed = true;
+                        self.shell
+                            .send(format!("{SHELL_PROBE}\n").as_bytes())
+                            .await?;
+                    } else {
+                        self.shell.send(b"\n").await?;
+                    }
                     nudge_at = Instant::now() + NUDGE_AFTER;
                 }
             }
@@ -380,6 +418,14 @@ fn same_shape(known: &str, line: &str) -> bool {
     }
     known.chars().last() == line.chars().last()
         && (blank_outside_quotes(known) || !blank_outside_quotes(line))
+}
+
+/// Whether a complete line of the buffer is the shell's answer to [`SHELL_PROBE`].
+fn answers_the_probe(buffer: &[u8]) -> bool {
+    let complete = &buffer[..last_line_start(buffer)];
+    clean_output(complete)
+        .lines()
+        .any(|line| line.trim() == SHELL_ANSWER)
 }
 
 /// The last non-blank line of what the device printed, on one line.
@@ -636,7 +682,15 @@ mod tests {
         let mut session = CliSession::new(device);
         let err = session.acquire_prompt(Duration::from_secs(5)).await;
         assert!(matches!(err, Err(SessionError::PromptTimeout(_))));
-        assert!(session.shell.sent.starts_with(b"\n\n"));
+        // An empty line, the shell probe (nothing was heard), then empty lines again.
+        assert!(
+            session
+                .shell
+                .sent
+                .starts_with(b"\necho sikprobe'-'shell\n\n"),
+            "{:?}",
+            String::from_utf8_lossy(&session.shell.sent)
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -813,6 +867,56 @@ mod tests {
             }
             .status(),
             Status::AuthFailed
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_unix_shell_without_a_prompt_is_recognised_by_its_answer_to_the_probe() {
+        // bash without a terminal: silent, the nudge answered by nothing, the probe by its
+        // answer alone.
+        let device = Paced::new(b"", vec![vec![], vec![(5, b"sikprobe-shell\n")]]);
+        let mut session = CliSession::new(device);
+        let err = session.acquire_prompt(Duration::from_secs(10)).await;
+        assert!(matches!(err, Err(SessionError::PromptlessShell)), "{err:?}");
+        assert_eq!(session.shell.sent, b"\necho sikprobe'-'shell\n");
+        assert_eq!(SessionError::PromptlessShell.status(), Status::NotSiklu);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_radio_that_gets_the_probe_is_still_a_radio() {
+        let answers: [&'static [u8]; 3] = [
+            // Echoed on a terminal, then an error and the prompt.
+            b"echo sikprobe'-'shell\r\n% Unknown command\r\nEH-710TX>",
+            // No echo, the prompt alone.
+            b"\r\nEH-710TX>",
+            // A CLI that strips quotes and answers like a shell, but prompts after it.
+            b"sikprobe-shell\r\n",
+        ];
+        for answer in answers {
+            let mut reply: Chunks = vec![(5, answer)];
+            if !answer.ends_with(b">") {
+                reply.push((100, b"EH-710TX>"));
+            }
+            let device = Paced::new(b"", vec![vec![], reply]);
+            let mut session = CliSession::new(device);
+            let prompt = session.acquire_prompt(Duration::from_secs(10)).await;
+            assert_eq!(prompt.ok().as_deref(), Some("EH-710TX>"), "{answer:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_device_that_printed_anything_is_never_probed() {
+        let device = Paced::new(b"Welcome\r\n", vec![]);
+        let mut session = CliSession::new(device);
+        let err = session.acquire_prompt(Duration::from_secs(5)).await;
+        assert!(
+            matches!(err, Err(SessionError::PromptTimeout(_))),
+            "{err:?}"
+        );
+        assert!(
+            session.shell.sent.iter().all(|&b| b == b'\n'),
+            "{:?}",
+            String::from_utf8_lossy(&session.shell.sent)
         );
     }
 

@@ -52,7 +52,10 @@ pub(crate) async fn visit<S: Shell>(
             PromptKind::Tg { model, name } if name == cn => {
                 record.prompt = Some(prompt);
                 identify::identify_tg(session, command_timeout, record, model, name).await?;
-                actions::run(&context.action, session, &context.action_options, record).await?;
+                let acted =
+                    actions::run(&context.action, session, &context.action_options, record).await;
+                identify::follow_prompt(record, session.prompt());
+                acted?;
                 let back = session
                     .command("quit", command_timeout, PromptMatch::Any)
                     .await?;

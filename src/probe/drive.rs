@@ -104,7 +104,14 @@ async fn drive<S: Shell>(
     work: &mut HostRecords,
 ) -> Result<(), SessionError> {
     work.enter(Phase::Prompt);
-    let prompt = session.acquire_prompt(context.prompt_timeout).await?;
+    let prompt = match session.acquire_prompt(context.prompt_timeout).await {
+        Ok(prompt) => prompt,
+        Err(err @ SessionError::PromptlessShell) => {
+            identify::unix_shell(work.host(), err.to_string(), banner);
+            return Ok(());
+        }
+        Err(err) => return Err(err),
+    };
     work.host().prompt = Some(prompt.clone());
     work.enter(Phase::Identifying);
     let command_timeout = context.action_options.command_timeout;
@@ -113,13 +120,15 @@ async fn drive<S: Shell>(
         return Ok(());
     }
     work.enter(Phase::Acting);
-    actions::run(
+    let acted = actions::run(
         &context.action,
         session,
         &context.action_options,
         work.host(),
     )
-    .await?;
+    .await;
+    identify::follow_prompt(work.host(), session.prompt());
+    acted?;
     if context.client_nodes && work.host().radio_type == Some(RadioType::Tg) {
         work.enter(Phase::ClientNodes);
         client_nodes::visit(session, context, work).await?;

@@ -120,8 +120,9 @@ impl HostRecords {
     pub(crate) fn finish(mut self, facts: ServerFacts) -> Vec<Record> {
         let elapsed = millis(self.clock.elapsed());
         let host = self.host();
-        if host.model.is_none() {
-            // The banner still names an EH or classic MH radio whose login failed.
+        // The banner still names an EH or classic MH radio whose login failed; not a host whose
+        // shell showed it is no radio.
+        if host.model.is_none() && host.status != Status::NotSiklu {
             identify::apply_banner(host, facts.banner.as_deref());
         }
         host.banner = facts.banner;

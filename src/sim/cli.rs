@@ -64,6 +64,19 @@ pub trait Cli: Send {
 
     /// Runs one command line (already stripped of its terminator, not empty).
     fn execute(&mut self, line: &str) -> Reply;
+
+    /// Whether a shell opened without a terminal still prompts and echoes. Radios do; a Unix
+    /// shell reads its input as a script then (bash: no prompt, no echo, errors on stderr).
+    fn prompts_without_terminal(&self) -> bool {
+        true
+    }
+
+    /// Runs line `number` (from 1) of input read as a script; as [`Cli::execute`] unless the
+    /// dialect's messages name the line, as bash's do.
+    fn execute_script_line(&mut self, line: &str, number: usize) -> Reply {
+        let _ = number;
+        self.execute(line)
+    }
 }
 
 /// The words of a command, whitespace-normalised.

@@ -10,6 +10,8 @@ use super::identity::Draw;
 pub const ROUTER_BANNER: &str = "Authorized access only";
 
 /// A Linux host: `user@host:~$ ` prompt, a few deterministic commands, `command not found`.
+/// On a shell channel without a terminal it reads its input as a script, as bash does: no
+/// prompt, no echo, and errors that name the line (`-bash: line 2: x: command not found`).
 pub struct LinuxCli {
     user: String,
     hostname: String,
@@ -41,6 +43,21 @@ impl Cli for LinuxCli {
     }
 
     fn execute(&mut self, line: &str) -> Reply {
+        self.run(line, "")
+    }
+
+    fn prompts_without_terminal(&self) -> bool {
+        false
+    }
+
+    fn execute_script_line(&mut self, line: &str, number: usize) -> Reply {
+        self.run(line, &format!("line {number}: "))
+    }
+}
+
+impl LinuxCli {
+    /// Runs a command; bash's own messages say `-bash: {place}{command}: …`.
+    fn run(&mut self, line: &str, place: &str) -> Reply {
         let home = if self.user == "root" {
             "/root".to_owned()
         } else {
@@ -65,16 +82,30 @@ impl Cli for LinuxCli {
                 format!("ls: cannot access '{path}': No such file or directory"),
                 2,
             ),
+            ["echo", ..] => Reply::line(echoed(line)),
             ["true"] => Reply::empty(),
             ["false"] => Reply {
                 status: 1,
                 ..Reply::empty()
             },
             ["exit"] | ["logout"] => Reply::close(),
-            [command, ..] => Reply::error(format!("-bash: {command}: command not found"), 127),
+            [command, ..] => {
+                Reply::error(format!("-bash: {place}{command}: command not found"), 127)
+            }
             [] => Reply::empty(),
         }
     }
+}
+
+/// What `echo ARGS` prints: the words after `echo` with their quotes removed (`a'-'b` is
+/// `a-b`), one space between them.
+fn echoed(line: &str) -> String {
+    words(line)
+        .iter()
+        .skip(1)
+        .map(|word| word.replace(['\'', '"'], ""))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A router of another vendor: `Router>` prompt, `% Invalid input` for most commands.
@@ -114,5 +145,11 @@ mod tests {
         assert_eq!(missing.status, 127);
         assert_eq!(missing.lines, ["-bash: show: command not found"]);
         assert_eq!(a.execute("ls /nonexistent").status, 2);
+        assert_eq!(a.execute("echo a'-'b \"c\"").lines, ["a-b c"]);
+        assert!(!a.prompts_without_terminal());
+        assert_eq!(
+            a.execute_script_line("nosuch x", 3).lines,
+            ["-bash: line 3: nosuch: command not found"]
+        );
     }
 }

@@ -429,41 +429,6 @@ impl Radio {
     }
 }
 
-/// Civil date and time of a UNIX timestamp: `(year, month, day, hour, minute, second)`.
-pub fn civil(unix: i64) -> (i64, u32, u32, u32, u32, u32) {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (secs / 3600) as u32,
-        (secs / 60 % 60) as u32,
-        (secs % 60) as u32,
-    )
-}
-
-/// Days since the UNIX epoch of a civil date (inverse of [`civil`]'s date part).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[cfg(test)]
 mod tests {
     use super::days_value;
@@ -508,14 +473,6 @@ mod tests {
                 "{start}"
             );
         }
-    }
-
-    #[test]
-    fn civil_dates_round_trip() {
-        assert_eq!(civil(0), (1970, 1, 1, 0, 0, 0));
-        assert_eq!(civil(1_692_253_832), (2023, 8, 17, 6, 30, 32));
-        assert_eq!(days_from_civil(2023, 8, 17), 1_692_253_832 / 86_400);
-        assert_eq!(days_from_civil(2000, 2, 29) * 86_400, 951_782_400);
     }
 
     #[test]

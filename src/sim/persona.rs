@@ -7,9 +7,12 @@ use std::time::Duration;
 pub use crate::record::RadioType;
 use serde::{Deserialize, Serialize};
 
-/// The persona named in a fleet file group (`persona = "eh"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The persona named in a fleet file group (`persona = "eh"`) or by siksim's `--persona`:
+/// serde reads the one, clap the other (and offers the names to shell completions), by the
+/// same kebab-case names as [`Persona::name`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
 pub enum Persona {
     /// EtherHaul radio (EH-710TX, EH-600TX, EH-1200F, EH-8010FX).
     Eh,
@@ -194,4 +197,22 @@ pub struct Profile {
     pub kbd_interactive_only: bool,
     /// Also serve the CLI over Telnet (on siksim's `--telnet-port`).
     pub telnet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::ValueEnum;
+
+    #[test]
+    fn fleet_files_the_command_line_and_describe_name_personas_alike() {
+        assert_eq!(Persona::value_variants(), Persona::ALL.as_slice());
+        for persona in Persona::ALL {
+            let name = persona.name();
+            assert_eq!(Persona::from_str(name, false), Ok(persona), "clap: {name}");
+            let from_serde: Persona =
+                serde_json::from_value(serde_json::Value::from(name)).expect(name);
+            assert_eq!(from_serde, persona, "serde: {name}");
+        }
+    }
 }

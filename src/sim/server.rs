@@ -382,9 +382,9 @@ struct Conn {
 
 impl Conn {
     /// A failed attempt leaves every method open, as sshd does. (russh would otherwise drop
-    /// `password` after one failure, and paramiko then falls back to keyboard-interactive
-    /// with a fresh `ssh-userauth` service request that russh never answers, losing the
-    /// banner it had read: batchscanner's wrong-password radio would lose its identity.)
+    /// `password` after one failure, and paramiko would then fall back to keyboard-interactive
+    /// through a fresh authentication handler that forgets the banner it had read:
+    /// batchscanner's wrong-password radio would lose its identity.)
     fn reject(&self) -> Auth {
         Auth::Reject {
             proceed_with_methods: Some(methods(&self.device.profile)),
@@ -543,10 +543,11 @@ impl Handler for Conn {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         let cli = self.device.cli(self.shared.seed, &self.shared.registry);
-        let (Some(cli), Some((rx, closed, _))) = (cli, self.take_io(channel)) else {
+        let (Some(cli), Some((rx, closed, pty))) = (cli, self.take_io(channel)) else {
             return session.channel_failure(channel);
         };
         session.channel_success(channel)?;
+        let as_script = !pty && !cli.prompts_without_terminal();
         let behaviour = self.behaviour();
         let handle = session.handle();
         tokio::spawn(async move {
@@ -555,7 +556,16 @@ impl Handler for Conn {
                 id: channel,
                 ext: None,
             };
-            let end = session::shell(cli, behaviour, rx, closed, &mut out).await;
+            let end = if as_script {
+                let mut err = ChannelOut {
+                    handle: handle.clone(),
+                    id: channel,
+                    ext: Some(1),
+                };
+                session::script(cli, behaviour, rx, closed, &mut out, &mut err).await
+            } else {
+                session::shell(cli, behaviour, rx, closed, &mut out).await
+            };
             // A client that sent EOF still gets an exit status, as from a shell that read EOF.
             let status = match end {
                 End::Closed(status) => status,

@@ -1,6 +1,7 @@
 //! The terminal side of a session: echo, CRLF, the prompt, the double prompt after an empty
-//! line (reference §4.0), and the slow, hanging and paging behaviours. Independent of SSH:
-//! input arrives as byte chunks, output leaves through an [`Output`].
+//! line (reference §4.0), and the slow, hanging and paging behaviours; or, for a Unix shell
+//! opened without a terminal, input read as a script. Independent of SSH: input arrives as
+//! byte chunks, output leaves through an [`Output`].
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -162,6 +163,57 @@ pub async fn shell<O: Output>(
     }
 }
 
+/// Runs a command line that reads its input as a script, as a Unix shell does on a channel
+/// without a terminal: no prompt, no echo, `\n` line ends, errors on `err`. End of input ends
+/// it with the last command's exit status, as it ends `bash`.
+pub async fn script<O: Output>(
+    mut cli: Box<dyn Cli>,
+    behaviour: Behaviour,
+    rx: UnboundedReceiver<Vec<u8>>,
+    closed: Closed,
+    out: &mut O,
+    err: &mut O,
+) -> End {
+    let mut input = Input {
+        rx,
+        pending: VecDeque::new(),
+    };
+    let mut line: Vec<u8> = Vec::new();
+    let mut number = 0;
+    let mut status = 0;
+    loop {
+        let Some(byte) = input.byte().await else {
+            return End::Closed(status);
+        };
+        if byte != b'\n' {
+            line.push(byte);
+            continue;
+        }
+        number += 1;
+        let text = String::from_utf8_lossy(&std::mem::take(&mut line)).into_owned();
+        if text.trim().is_empty() {
+            continue;
+        }
+        if !behaviour.response_delay.is_zero() {
+            tokio::time::sleep(behaviour.response_delay).await;
+        }
+        let reply = cli.execute_script_line(text.trim(), number);
+        let target = if reply.stderr { &mut *err } else { &mut *out };
+        if hangs(&behaviour, &text) {
+            send_lines(target, &reply.lines[..reply.lines.len() / 2], b"\n").await;
+            let _ = closed.await;
+            return End::Gone;
+        }
+        if !send_lines(target, &reply.lines, b"\n").await {
+            return End::Gone;
+        }
+        if reply.close {
+            return End::Closed(reply.status);
+        }
+        status = reply.status;
+    }
+}
+
 /// Runs one command on an exec channel; returns the reply's exit status, or `None` when the
 /// device hung or the client left.
 pub async fn exec<O: Output>(
@@ -291,6 +343,49 @@ mod tests {
         assert_eq!(end, End::Gone);
         let (text, _) = run(b"cmd\r\n", Behaviour::default()).await;
         assert_eq!(text, "R>cmd\r\n<cmd>\r\nR>");
+    }
+
+    /// A CLI that reads a script without a terminal, as bash does.
+    struct Bash;
+
+    impl Cli for Bash {
+        fn prompt(&self) -> String {
+            "$ ".to_owned()
+        }
+        fn execute(&mut self, line: &str) -> Reply {
+            Reply::line(line)
+        }
+        fn prompts_without_terminal(&self) -> bool {
+            false
+        }
+        fn execute_script_line(&mut self, line: &str, number: usize) -> Reply {
+            match line {
+                "fail" => Reply::error(format!("line {number}: no"), 3),
+                other => Reply::line(format!("{number}:{other}")),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_script_gets_no_prompt_no_echo_and_ends_with_the_last_status() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tx.send(b"one\n\nfail\n".to_vec()).expect("receiver alive");
+        drop(tx);
+        let (close, closed) = oneshot::channel();
+        drop(close);
+        let (mut out, mut err) = (Buffer(Vec::new()), Buffer(Vec::new()));
+        let end = script(
+            Box::new(Bash),
+            Behaviour::default(),
+            rx,
+            closed,
+            &mut out,
+            &mut err,
+        )
+        .await;
+        assert_eq!(String::from_utf8_lossy(&out.0), "1:one\n");
+        assert_eq!(String::from_utf8_lossy(&err.0), "line 3: no\n");
+        assert_eq!(end, End::Closed(3));
     }
 
     #[tokio::test]

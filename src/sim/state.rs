@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::identity::{civil, days_from_civil};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 
 /// Settings a session changed on one node (a radio, or a TG client node).
 #[derive(Debug, Clone, Default)]
@@ -90,54 +90,48 @@ impl Clock {
         unix_now() + self.offset
     }
 
+    /// The radio's current time (the epoch if its offset put it beyond chrono's range, which
+    /// [`Clock::with_date`]'s years 1970-2099 never do).
+    fn now_utc(self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.now(), 0).unwrap_or_default()
+    }
+
     /// Date with a separator: `2023.08.16` (EH) or `2023-08-16` (TG).
     pub fn date(self, separator: char) -> String {
-        let (y, mo, d, ..) = civil(self.now());
-        format!("{y:04}{separator}{mo:02}{separator}{d:02}")
+        self.now_utc()
+            .format(&format!("%Y{separator}%m{separator}%d"))
+            .to_string()
     }
 
     /// `HH:MM:SS`.
     pub fn time(self) -> String {
-        let (.., h, mi, s) = civil(self.now());
-        format!("{h:02}:{mi:02}:{s:02}")
+        self.now_utc().format("%H:%M:%S").to_string()
     }
 
     /// The offset after setting the time of day to `hh:mm:ss`, keeping the date.
     pub fn with_time(self, text: &str) -> Option<i64> {
-        let mut parts = text.split(':').map(|p| p.parse::<u32>().ok());
-        let (Some(Some(h)), Some(Some(m)), Some(Some(s)), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        if h > 23 || m > 59 || s > 59 || text.len() != 8 {
+        // Two digits each, and no leap second (which chrono would read from `:60`).
+        if text.len() != 8 || text.ends_with(":60") {
             return None;
         }
-        let now = self.now();
-        let midnight = now - now.rem_euclid(86_400);
-        let target = midnight + i64::from(h * 3600 + m * 60 + s);
-        Some(target - unix_now())
+        let time = NaiveTime::parse_from_str(text, "%H:%M:%S").ok()?;
+        let target = self.now_utc().date_naive().and_time(time).and_utc();
+        Some(target.timestamp() - unix_now())
     }
 
     /// The offset after setting the date to `text` (`YYYY<sep>MM<sep>DD`), keeping the time.
     pub fn with_date(self, text: &str, separator: char) -> Option<i64> {
-        let mut parts = text.split(separator).map(|p| p.parse::<u32>().ok());
-        let (Some(Some(y)), Some(Some(m)), Some(Some(d)), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        if text.len() != 10 || !(1970..=2099).contains(&y) || !(1..=12).contains(&m) {
+        if text.len() != 10 {
             return None;
         }
-        let days = days_from_civil(i64::from(y), m, d);
-        // Reject 31 February and friends: the day must survive the round trip.
-        if civil(days * 86_400).2 != d {
+        let format = format!("%Y{separator}%m{separator}%d");
+        // chrono rejects 31 February and friends.
+        let date = NaiveDate::parse_from_str(text, &format).ok()?;
+        if !(1970..=2099).contains(&date.year()) {
             return None;
         }
-        let now = self.now();
-        let target = days * 86_400 + now.rem_euclid(86_400);
-        Some(target - unix_now())
+        let target = date.and_time(self.now_utc().time()).and_utc();
+        Some(target.timestamp() - unix_now())
     }
 }
 
@@ -162,6 +156,9 @@ mod tests {
         assert!(clock.with_time("24:00:00").is_none());
         assert!(clock.with_date("2026-02-30", '-').is_none());
         assert!(clock.with_date("2026-11-21", '.').is_none());
+        assert!(clock.with_date("2000-02-29", '-').is_some());
+        assert!(clock.with_date("1969-12-31", '-').is_none());
+        assert!(clock.with_time("23:59:60").is_none());
     }
 
     #[test]

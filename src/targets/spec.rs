@@ -3,10 +3,13 @@
 //! The grammar is batchscanner's (single address, `a - b` inclusive range, CIDR with a prefix
 //! length, netmask or hostmask) plus IPv6 and nmap-style octet patterns (`10.0.1-3.1-254`,
 //! `192.168.0,2.*`). Parsing is strict where batchscanner was silent: a reversed range or a CIDR
-//! with host bits set is an error that suggests the likely intent.
+//! with host bits set is an error that suggests the likely intent. Networks are `ipnetwork`'s;
+//! the grammar around them (masks, messages, usable hosts) is this file's.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnetwork::{IpNetwork, ipv4_mask_to_prefix};
 
 use super::set::{AddrRange, Family};
 
@@ -18,8 +21,8 @@ pub const MAX_PATTERN_RANGES: u128 = 1 << 20;
 pub enum Spec {
     /// One address.
     Single(IpAddr),
-    /// A network: base address and prefix length, host bits clear.
-    Cidr(IpAddr, u8),
+    /// A network, host bits clear.
+    Cidr(IpNetwork),
     /// An inclusive range, start ≤ end, same family.
     Range(IpAddr, IpAddr),
     /// An IPv4 octet pattern: per octet, sorted disjoint inclusive value ranges.
@@ -135,7 +138,7 @@ impl Spec {
                 to_u128(*start),
                 to_u128(*end),
             )),
-            Spec::Cidr(ip, prefix) => out.push(cidr_range(*ip, *prefix, hosts)),
+            Spec::Cidr(network) => out.push(cidr_range(*network, hosts)),
             Spec::Octets(octets) => expand_octets(octets, out),
         }
     }
@@ -145,7 +148,7 @@ impl fmt::Display for Spec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Spec::Single(ip) => write!(f, "{ip}"),
-            Spec::Cidr(ip, prefix) => write!(f, "{ip}/{prefix}"),
+            Spec::Cidr(network) => write!(f, "{network}"),
             Spec::Range(start, end) => write!(f, "{start}-{end}"),
             Spec::Octets(octets) => {
                 for (i, octet) in octets.iter().enumerate() {
@@ -212,7 +215,7 @@ fn parse_cidr(address: &str, prefix: &str) -> Result<Spec, SpecError> {
         Ok(length) if length <= max && !prefix.starts_with('+') => length,
         _ => match (ip, prefix.parse::<Ipv4Addr>()) {
             (IpAddr::V4(_), Ok(mask)) => {
-                mask_to_prefix(u32::from(mask)).ok_or_else(|| SpecError::BadPrefix {
+                mask_to_prefix(mask).ok_or_else(|| SpecError::BadPrefix {
                     prefix: prefix.to_owned(),
                     max,
                 })?
@@ -225,29 +228,24 @@ fn parse_cidr(address: &str, prefix: &str) -> Result<Spec, SpecError> {
             }
         },
     };
-    let value = to_u128(ip);
-    let host_mask = host_mask(ip, length);
-    if value & host_mask != 0 {
-        let network = from_u128(ip, value & !host_mask);
+    let network = IpNetwork::new(ip, length).map_err(|_| SpecError::BadPrefix {
+        prefix: prefix.to_owned(),
+        max,
+    })?;
+    if network.network() != ip {
         return Err(SpecError::HostBitsSet {
-            network: format!("{network}/{length}"),
+            network: format!("{}/{length}", network.network()),
             address: ip.to_string(),
         });
     }
-    Ok(Spec::Cidr(ip, length))
+    Ok(Spec::Cidr(network))
 }
 
 /// A netmask (`255.255.255.0`) or hostmask (`0.0.0.255`) as a prefix length, as Python accepts.
-fn mask_to_prefix(mask: u32) -> Option<u8> {
-    let ones = mask.leading_ones();
-    if mask.checked_shl(ones).unwrap_or(0) == 0 {
-        return u8::try_from(ones).ok();
-    }
-    let host_ones = mask.trailing_ones();
-    if mask.checked_shr(host_ones).unwrap_or(0) == 0 {
-        return u8::try_from(32 - host_ones).ok();
-    }
-    None
+fn mask_to_prefix(mask: Ipv4Addr) -> Option<u8> {
+    ipv4_mask_to_prefix(mask)
+        .or_else(|_| ipv4_mask_to_prefix(!mask))
+        .ok()
 }
 
 fn max_prefix(ip: IpAddr) -> u8 {
@@ -257,33 +255,16 @@ fn max_prefix(ip: IpAddr) -> u8 {
     }
 }
 
-fn host_mask(ip: IpAddr, prefix: u8) -> u128 {
-    let bits = u32::from(max_prefix(ip) - prefix);
-    match 1u128.checked_shl(bits) {
-        Some(size) => size - 1,
-        None => u128::MAX,
-    }
-}
-
-fn from_u128(family_of: IpAddr, value: u128) -> IpAddr {
-    match family_of {
-        // The value came from an IPv4 address masked down, so it fits.
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(value as u32)),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(value)),
-    }
-}
-
-fn cidr_range(ip: IpAddr, prefix: u8, hosts: Hosts) -> AddrRange {
-    let family = Family::of(&ip);
-    let first = to_u128(ip);
-    let last = first | host_mask(ip, prefix);
-    let max = max_prefix(ip);
-    if hosts == Hosts::All || prefix + 1 >= max {
+fn cidr_range(network: IpNetwork, hosts: Hosts) -> AddrRange {
+    let family = Family::of(&network.ip());
+    let first = to_u128(network.network());
+    let last = to_u128(network.broadcast());
+    if hosts == Hosts::All || network.prefix() + 1 >= max_prefix(network.ip()) {
         return AddrRange::new(family, first, last);
     }
-    match ip {
-        IpAddr::V4(_) => AddrRange::new(family, first + 1, last - 1),
-        IpAddr::V6(_) => AddrRange::new(family, first + 1, last),
+    match network {
+        IpNetwork::V4(_) => AddrRange::new(family, first + 1, last - 1),
+        IpNetwork::V6(_) => AddrRange::new(family, first + 1, last),
     }
 }
 

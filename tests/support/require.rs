@@ -1,9 +1,9 @@
-//! What a test needs from outside the project, checked before it is used: a program (and the
-//! Debian package that has it) or root, so that a machine without it fails the test with what
-//! to install instead of an error from deep inside the test.
+//! What a test needs from outside the project, checked before it is used: a program or a
+//! Python module (and the Debian package that has it) or root, so that a machine without it
+//! fails the test with what to install instead of an error from deep inside the test.
 //!
-//! [`PROGRAMS`] is the list `scripts/test.sh` installs from; `tests/test_command.rs` checks the
-//! two agree.
+//! [`PROGRAMS`] and [`PYTHON_MODULES`] are what `scripts/test.sh` installs; `tests/test_command.rs`
+//! checks they agree.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,35 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("rsync", "rsync"),
     ("jq", "jq"),
 ];
+
+/// The Python that Debian's `python3-*` packages install modules for: tests run it by path, as
+/// a `python3` earlier on PATH (pyenv, a virtualenv) does not see them.
+pub const DEBIAN_PYTHON: &str = "/usr/bin/python3";
+
+/// Every Python module a test imports (running [`DEBIAN_PYTHON`]), and the Debian package that
+/// installs it (and, through its dependencies, that Python).
+pub const PYTHON_MODULES: &[(&str, &str)] = &[("paramiko", "python3-paramiko")];
+
+/// Panics unless [`DEBIAN_PYTHON`] can import `module`, naming its Debian package and the test
+/// command; returns the Python to run.
+#[track_caller]
+pub fn require_python_module(module: &str) -> PathBuf {
+    let Some(&(_, package)) = PYTHON_MODULES.iter().find(|(name, _)| *name == module) else {
+        panic!("{module} is not in support::require::PYTHON_MODULES: add it with its package");
+    };
+    let imports = std::process::Command::new(DEBIAN_PYTHON)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !imports {
+        panic!(
+            "this test runs {DEBIAN_PYTHON} with the Python module `{module}`, which is not \
+             installed (Debian package {package}): run the tests with `{TEST_COMMAND}` as root, \
+             which installs what they need, or `apt-get install {package}`"
+        );
+    }
+    PathBuf::from(DEBIAN_PYTHON)
+}
 
 /// Panics unless `program` (a name looked up on PATH, or an absolute path) is installed,
 /// naming it, its Debian package and the test command; returns where it is.

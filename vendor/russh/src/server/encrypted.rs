@@ -105,6 +105,18 @@ impl Session {
                 }
                 Ok(())
             }
+            (EncryptedState::WaitingAuthRequest(_), Some((&msg::SERVICE_REQUEST, mut r))) => {
+                // Clients such as paramiko ask for the service again before each method they
+                // try; OpenSSH's sshd accepts every such request until a login succeeds (and
+                // sends its banner only once), so answer it and keep the authentication state.
+                let request = map_err!(String::decode(&mut r))?;
+                map_err!(ensure_end(&r))?;
+                debug!("repeated request: {request:?}");
+                if request == "ssh-userauth" {
+                    server_accept_repeated_service(&mut enc.write)?;
+                }
+                Ok(())
+            }
             (EncryptedState::WaitingAuthRequest(_), Some((&msg::USERAUTH_REQUEST, mut r))) => {
                 enc.server_read_auth_request(
                     rejection_wait_until,
@@ -909,6 +921,15 @@ fn server_accept_service(
     }
 
     Ok(AuthRequest::server(methods))
+}
+
+/// Accepts a service request made again during authentication: no banner, no new state.
+fn server_accept_repeated_service(buffer: &mut Vec<u8>) -> Result<(), crate::Error> {
+    push_packet!(buffer, {
+        buffer.push(msg::SERVICE_ACCEPT);
+        "ssh-userauth".encode(buffer)?;
+    });
+    Ok(())
 }
 
 impl Encrypted {
