@@ -38,11 +38,11 @@ _sikprobe() {
                     return 0
                     ;;
                 --action)
-                    COMPREPLY=($(compgen -W "scan show script set-tod" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "scan show script set-tod backup" -- "${cur}"))
                     return 0
                     ;;
                 -a)
-                    COMPREPLY=($(compgen -W "scan show script set-tod" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "scan show script set-tod backup" -- "${cur}"))
                     return 0
                     ;;
                 --platform)

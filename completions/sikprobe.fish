@@ -2,7 +2,8 @@ complete -c sikprobe -s f -l file -d 'Read addresses from FILE instead of standa
 complete -c sikprobe -s a -l action -d 'What to do on each radio [default: scan, or script with -c/--script]' -r -f -a "scan\t'Identify the radio and report it'
 show\t'Send the radio type\'s show commands and parse them into the record\'s \'show\''
 script\t'Send the commands of -c / --script'
-set-tod\t'Set the radio\'s clock (local clock + --time-shift, or --at) and read it back'"
+set-tod\t'Set the radio\'s clock (local clock + --time-shift, or --at) and read it back'
+backup\t'Read the configuration into \'config\' (EH/BU/TU: running; TG: show startup), and on EH/BU/TU \'startup_config\', with \'config_saved\' and \'config_sha256\''"
 complete -c sikprobe -l platform -d 'Which kind of device to expect' -r -f -a "siklu\t'Siklu radios only: a host that is not one is \'not-siklu\''
 generic\t'Any SSH host: each -c/--script command on its own exec channel (no PTY, no prompt), \'ok\' or \'command-failed\' by exit status'
 auto\t'Siklu first; a host that is not a radio runs the commands as generic'"

@@ -49,6 +49,16 @@ the built-in client and tries a host once more with ssh when its identification 
 exchange fails (never after an authentication failure); records say which transport produced
 them.
 
+-a backup reads each radio's configuration as the radio prints it: EH, BU and TU answer 'copy
+running-configuration display' (into 'config') and 'copy startup-configuration display' (into
+'startup_config'), TG answers 'show startup' through its '--More--' pager (into 'config'; with
+--cns on each client node too, one record per node). The text is the radio's own byte for byte
+but for line ends (CRLF becomes LF): no echo, no prompt, no pager residue, blank lines kept.
+'config_saved' says whether running equals startup (null on TG), 'config_sha256' is the SHA-256
+of 'config'. A radio that fails midway gets its error and no configuration at all. The
+commands are listed in 'commands'; their 'output' stays empty when the text went to 'config' or
+'startup_config', so a configuration is stored once.
+
 --check ssh,telnet runs no action: for each address it logs in over SSH (the line's port) and
 over Telnet (--telnet-port) at once, closes, and writes one record with reachable {ssh,
 telnet}: status 'ok' when either accepted a login, else the SSH attempt's status, with both
@@ -62,6 +72,7 @@ Examples:
   ipgen 10.0.0.0/16 | sikprobe --skip-done out/ | batchsave out/    # resume
   ipgen 10.0.0.0/24 | sikprobe --check ssh,telnet | jq -c '[.ip, .reachable]'
   sikprobe --transport telnet -f old-radios.txt -a show
+  sikprobe -f hosts.txt -a backup --cns | jq -r 'select(.config_saved == false) | .ip'
   sikprobe --transport openssh -o ProxyJump=bastion -f site-b.txt | batchsave out/";
 
 fn after_long_help() -> String {
@@ -71,7 +82,8 @@ fn after_long_help() -> String {
         "  ip, port, status, error, radio_type (EH, BU, TU, TG or null), model, name, sw, sn,\n  \
          banner, server_id, host_key ('ALG SHA256:...'), user, prompt, started (RFC 3339),\n  \
          elapsed_ms, transport; and when present: input, commands, show, route, parent,\n  \
-         parse_warnings, attempts, reachable.\n",
+         parse_warnings, attempts, reachable, config, startup_config, config_saved,\n  \
+         config_sha256.\n",
     );
     help.push_str("\nStatuses:\n");
     for status in Status::ALL {

@@ -28,9 +28,10 @@ loopback, no setup needed); all listen on one port (22 by default, which needs r
 MACs, uptime, clock) are drawn deterministically from --seed and the address, and
 --describe prints the ground truth as NDJSON, one line per device (plus one per TG client
 node): ip, port, persona, status (what sikprobe reports with its default action, scan),
-show_status (with -a show), radio_type, model, name, sw, sn, banner, host_key, prompt, user,
+show_status (with -a show), backup_status (with -a backup), radio_type, model, name, sw, sn, banner, host_key, prompt, user,
 auth_methods, algorithms, clock_offset_s, show (parsed show values with batchscanner's field
-names; values that move are null), route, parent, reachable (TG CNs), behaviour, telnet (for
+names; values that move are null), route, parent, reachable (TG CNs), config (the running configuration's text at start; TG: what
+'show startup' prints), startup_config and config_saved (EH/BU/TU), behaviour, telnet (for
 devices that serve Telnet: port, and the status, model, name, sw, sn and prompt that
 'sikprobe --transport telnet' reports) and check (what 'sikprobe --check ssh,telnet' reports:
 ssh, telnet, status).
@@ -53,7 +54,9 @@ personas; later groups win where they overlap:
 
 Group keys: addresses, persona, model, name, location, banner (true/false), user, password,
 cns, unreachable_cns (TG), login_delay, response_delay (durations: 500ms, 2s), hang_on
-(command prefix), log_bytes (size of 'show log'), page_lines (pager), legacy_only,
+(command prefix), close_on (command prefix: commands starting with it print half their output,
+then the session closes), unsaved_changes (EH/BU/TU: true starts the radio with a location its
+startup configuration does not have), log_bytes (size of 'show log'), page_lines (pager), legacy_only,
 kbd_interactive_only, telnet (true: also serve the CLI over Telnet). Any radio persona accepts
 the behaviour keys.
 
@@ -93,7 +96,12 @@ EH/BU/TU (system, sw, inventory 1, rf, rf-debug, eth ethN, lldp-remote, log,
 user-activity-log, base-unit, remote-terminal-unit, terminal-unit) and TG ('show', 'show
 SECTION'), 'Error: unknown command' / 'CLI syntax error in: \"cmd\": Unknown command',
 'set system time HH:MM:SS' / 'set system date YYYY.MM.DD' (TG: 'set time', 'set date
-YYYY-MM-DD'), 'set system name|location|contact VALUE', all kept for the life of the process.
+YYYY-MM-DD'), 'set system name|location|contact VALUE', 'set ip 1 ip-addr ADDR prefix-len N
+vlan N' (ADDR: dhcp, or static A.B.C.D in single quotes), 'set rf tx-power N' (EH), the configuration generated from that state in
+the EtherHaul format ('copy running-configuration display', 'copy startup-configuration
+display', saved by 'copy running-configuration startup-configuration') and TG 'show startup'
+(paged every 20 lines, the '--More--' erased with backspaces and ESC[2K), all kept for the life
+of the process.
 Commands also run on exec channels (ssh host 'show system').
 
 Once every listener is up, siksim prints one line on stderr:

@@ -130,6 +130,15 @@ pub enum PromptMatch {
     Any,
 }
 
+/// How an answer's text is made from the bytes between the echo and the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    /// Lines as shown, trailing blank lines dropped: output to read or parse.
+    Lines,
+    /// Every line as shown, blank lines kept: text to store as the device holds it.
+    Verbatim,
+}
+
 /// A CLI session: the shell, the prompt, and the bytes not yet consumed.
 pub struct CliSession<S> {
     shell: S,
@@ -236,6 +245,29 @@ impl<S: Shell> CliSession<S> {
         limit: Duration,
         until: PromptMatch,
     ) -> Result<String, SessionError> {
+        self.exchange(command, limit, until, Framing::Lines).await
+    }
+
+    /// Sends one command and returns the device's answer byte for byte but for what a
+    /// terminal does not show: CRLF becomes LF, the pager's marker and its erasure are gone,
+    /// and blank lines at either end are kept (a configuration's text, ending in a newline
+    /// when the device's did). Framed like [`CliSession::command`] with [`PromptMatch::Known`].
+    pub async fn command_text(
+        &mut self,
+        command: &str,
+        limit: Duration,
+    ) -> Result<String, SessionError> {
+        self.exchange(command, limit, PromptMatch::Known, Framing::Verbatim)
+            .await
+    }
+
+    async fn exchange(
+        &mut self,
+        command: &str,
+        limit: Duration,
+        until: PromptMatch,
+        framing: Framing,
+    ) -> Result<String, SessionError> {
         let command = command.trim();
         self.buffer.clear();
         self.shell.send(format!("{command}\n").as_bytes()).await?;
@@ -259,7 +291,7 @@ impl<S: Shell> CliSession<S> {
                     if until == PromptMatch::Any {
                         self.prompt = Some(prompt);
                     }
-                    return Ok(self.answer(&body, command));
+                    return Ok(self.answer(&body, command, framing));
                 }
                 new_prompt = match (until, self.renamed_prompt(), new_prompt) {
                     (PromptMatch::Known, Some(line), Some((seen, at))) if line == seen => {
@@ -300,7 +332,7 @@ impl<S: Shell> CliSession<S> {
                         append_bounded(&mut body, &self.buffer[..line_start]);
                         self.buffer.clear();
                         self.prompt = Some(prompt);
-                        return Ok(self.answer(&body, command));
+                        return Ok(self.answer(&body, command, framing));
                     }
                 }
                 Err(_) => {
@@ -316,8 +348,11 @@ impl<S: Shell> CliSession<S> {
     }
 
     /// The answer framed so far, decoded, without an echo a device without a terminal sent.
-    fn answer(&self, body: &[u8], command: &str) -> String {
-        let answer = clean_output(body);
+    fn answer(&self, body: &[u8], command: &str, framing: Framing) -> String {
+        let answer = match framing {
+            Framing::Lines => clean_output(body),
+            Framing::Verbatim => verbatim_output(body),
+        };
         if self.echo_expected {
             answer
         } else {
@@ -504,16 +539,49 @@ fn strip_escapes(text: &str) -> String {
 
 /// Decodes a complete answer and normalises its lines.
 fn clean_output(body: &[u8]) -> String {
-    let text = strip_escapes(&String::from_utf8_lossy(body));
+    let text = String::from_utf8_lossy(body);
     let lines: Vec<String> = text
         .split('\n')
-        .map(|line| {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            line.rsplit('\r').next().unwrap_or_default().to_owned()
-        })
+        .map(shown)
         .filter(|line| !line.contains(PAGER))
         .collect();
     lines.join("\n").trim_end_matches('\n').to_owned()
+}
+
+/// Decodes a complete answer line by line as [`shown`], keeping every line but a pager marker
+/// left on one of its own, so the text ends as the device's did.
+fn verbatim_output(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(shown)
+        .filter(|line| line.trim() != PAGER)
+        .collect();
+    lines.join("\n")
+}
+
+/// A line (without its `\n`) as a terminal leaves it once the device rewrote it: a final
+/// `\r` dropped, the text after any other `\r` (a pager erases its marker by returning to the
+/// line start), a backspace taking back the character before it, `ESC[2K` clearing the line
+/// and other control sequences removed (TG pagers erase with backspaces and `ESC[2K`).
+fn shown(line: &str) -> String {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    // Returning to the line start or clearing the line both start the shown text over.
+    let line = line.rsplit('\r').next().unwrap_or_default();
+    let line = line.rsplit("\u{1b}[2K").next().unwrap_or_default();
+    let text = strip_escapes(line);
+    if !text.contains('\u{8}') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\u{8}' {
+            out.pop();
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -674,6 +742,40 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(answer, "line 1\nline 2");
+    }
+
+    #[tokio::test]
+    async fn text_keeps_blank_lines_and_loses_only_crlf_and_the_pager() {
+        let device = Scripted::new(
+            b"MH-N366@dn1>",
+            &[
+                b"show startup\r\n\r\na {\r\n   b;\r\n--More--",
+                b"\x08\x08\x08\x08\x08\x08\x08\x08\x1b[2K}\r\n\r\nMH-N366@dn1>",
+                b"copy running-configuration display\r\nset x  y 'z w'\r\n--More--",
+                b"\r        \r\r\nMH-N366@dn1>",
+            ],
+        );
+        let mut session = CliSession::new(device);
+        session.acquire_prompt(SECOND).await.unwrap();
+        let text = session.command_text("show startup", SECOND).await.unwrap();
+        assert_eq!(text, "\na {\n   b;\n}\n\n");
+        let text = session
+            .command_text("copy running-configuration display", SECOND)
+            .await
+            .unwrap();
+        assert_eq!(text, "set x  y 'z w'\n\n");
+    }
+
+    #[test]
+    fn backspaces_and_line_clears_rewrite_a_line() {
+        assert_eq!(
+            shown(
+                "--More--\x08\x08\x08\x08\x08\x08\x08\x08        \x08\x08\x08\x08\x08\x08\x08\x08line"
+            ),
+            "line"
+        );
+        assert_eq!(shown("\x1b[A\x1b[2Kline\r"), "line");
+        assert_eq!(shown("ab\x08c"), "ac");
     }
 
     #[tokio::test(start_paused = true)]

@@ -82,6 +82,9 @@ pub enum ActionName {
     Script,
     /// Set the radio's clock (local clock + --time-shift, or --at) and read it back.
     SetTod,
+    /// Read the configuration into 'config' (EH/BU/TU: running; TG: show startup), and on
+    /// EH/BU/TU 'startup_config', with 'config_saved' and 'config_sha256'.
+    Backup,
 }
 
 /// sikprobe's flags (every one but the documentation generator's).
@@ -570,6 +573,7 @@ fn resolve_action(args: &ProbeArgs) -> Result<Action, ArgsError> {
                 shift_seconds: args.time_shift.unwrap_or(0),
             },
         }),
+        ActionName::Backup => Action::Backup,
     })
 }
 
@@ -739,6 +743,7 @@ mod tests {
         let why = "--platform generic runs -c/--script commands (or checks the login) only";
         assert_eq!(refused(&["--platform", "generic", "-a", "show"]), why);
         assert_eq!(refused(&["--platform", "generic", "-a", "set-tod"]), why);
+        assert_eq!(refused(&["--platform", "generic", "-a", "backup"]), why);
         assert_eq!(
             ok(&["--platform", "generic", "-c", "uname"])
                 .context

@@ -13,6 +13,9 @@ pub struct Reply {
     pub close: bool,
     /// True when an exec channel sends the lines as standard error.
     pub stderr: bool,
+    /// Lines per page when the command pages its answer whatever the terminal's pager
+    /// setting (TG `show startup`).
+    pub page_lines: Option<u32>,
 }
 
 impl Reply {
@@ -23,6 +26,7 @@ impl Reply {
             status: 0,
             close: false,
             stderr: false,
+            page_lines: None,
         }
     }
 
@@ -43,6 +47,7 @@ impl Reply {
             status,
             close: false,
             stderr: true,
+            page_lines: None,
         }
     }
 
@@ -53,6 +58,7 @@ impl Reply {
             status: 0,
             close: true,
             stderr: false,
+            page_lines: None,
         }
     }
 }
@@ -77,11 +83,50 @@ pub trait Cli: Send {
         let _ = number;
         self.execute(line)
     }
+
+    /// What the pager prints to erase `--More--` once a key is pressed.
+    fn pager_erase(&self) -> &'static [u8] {
+        b"\r        \r"
+    }
 }
 
 /// The words of a command, whitespace-normalised.
 pub fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
+}
+
+/// The words of a command, a single- or double-quoted value being one word without its
+/// quotes (`set ip 1 ip-addr 'static 10.0.0.5'`); `None` when a quote is not closed.
+pub fn quoted_words(line: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+            continue;
+        }
+        let mut word = String::new();
+        if c == '\'' || c == '"' {
+            chars.next();
+            loop {
+                match chars.next() {
+                    Some(end) if end == c => break,
+                    Some(other) => word.push(other),
+                    None => return None,
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() {
+                    break;
+                }
+                word.push(c);
+                chars.next();
+            }
+        }
+        words.push(word);
+    }
+    Some(words)
 }
 
 /// `key : value` padded as the Siklu CLI prints it: the key left-aligned in `width` columns,
@@ -130,6 +175,27 @@ mod tests {
             field("system heartbeat-trap-interval", 26, 0),
             "system heartbeat-trap-interval : 0"
         );
+    }
+
+    #[test]
+    fn quoted_values_are_one_word() {
+        assert_eq!(
+            quoted_words("set ip 1  ip-addr 'static 10.0.0.5' vlan \"1 2\"").as_deref(),
+            Some(
+                [
+                    "set",
+                    "ip",
+                    "1",
+                    "ip-addr",
+                    "static 10.0.0.5",
+                    "vlan",
+                    "1 2"
+                ]
+                .map(str::to_owned)
+                .as_slice()
+            )
+        );
+        assert_eq!(quoted_words("set rf mode 'adaptive"), None);
     }
 
     #[test]

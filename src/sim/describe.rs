@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::cli::quoted;
+use super::config::{self, Settings};
 use super::device::{Device, Kind};
 use super::fleet::Fleet;
 use super::host::LinuxCli;
 use super::identity::{Radio, days_value, xyz};
 use super::persona::{Persona, RadioType};
 use super::server::{ServeError, fingerprint, host_key, rsa_key};
+use super::state::Changes;
 
 /// One `--describe` line.
 #[derive(Debug, Serialize)]
@@ -33,6 +35,9 @@ pub struct Record {
     pub status: &'static str,
     /// The status with `-a show` (differs for a radio that hangs on `show` commands).
     pub show_status: &'static str,
+    /// The status with `-a backup` (differs for a radio that hangs or closes on its backup
+    /// commands).
+    pub backup_status: &'static str,
     /// EH, BU, TU, TG, or null.
     pub radio_type: Option<RadioType>,
     /// Model (banner, prompt or inventory).
@@ -65,6 +70,13 @@ pub struct Record {
     pub parent: Option<Ipv4Addr>,
     /// TG client nodes: whether `connect <cn>` reaches it.
     pub reachable: Option<bool>,
+    /// The running configuration's text when siksim starts (TG: `show startup`), exactly as
+    /// `sikprobe -a backup` must report it (line ends LF).
+    pub config: Option<String>,
+    /// EH/BU/TU: the startup configuration's text when siksim starts.
+    pub startup_config: Option<String>,
+    /// EH/BU/TU: whether the two agree (false for a radio with `unsaved_changes`).
+    pub config_saved: Option<bool>,
     /// Behaviour parameters worth knowing (delays, hang, page length, log size).
     pub behaviour: Value,
     /// What `sikprobe --transport telnet` reports, when the device also (or only) serves its
@@ -105,18 +117,28 @@ pub struct Check {
     pub status: &'static str,
 }
 
-/// True when one of `commands` hangs on this device.
-fn hangs(device: &Device, commands: &[&str]) -> bool {
-    device
-        .profile
-        .hang_on
-        .as_deref()
-        .is_some_and(|prefix| commands.iter().any(|command| command.starts_with(prefix)))
+/// How the first of `commands` that trips a failure behaviour ends a session: `deadline`
+/// for one that hangs (a client waits until its deadline), `io-error` for one that closes.
+fn breaks(device: &Device, commands: &[&str]) -> Option<&'static str> {
+    let starts = |prefix: &Option<String>, command: &str| {
+        prefix
+            .as_deref()
+            .is_some_and(|prefix| command.starts_with(prefix))
+    };
+    commands.iter().find_map(|command| {
+        if starts(&device.profile.close_on, command) {
+            Some("io-error")
+        } else if starts(&device.profile.hang_on, command) {
+            Some("deadline")
+        } else {
+            None
+        }
+    })
 }
 
 /// The expected status of a device for a client that sends `commands` after logging in.
 fn status(device: &Device, commands: &[&str]) -> &'static str {
-    let hangs = hangs(device, commands);
+    let broken = breaks(device, commands);
     match device.profile.persona {
         Persona::WrongPassword => "auth-failed",
         Persona::Linux | Persona::Router => "not-siklu",
@@ -126,8 +148,7 @@ fn status(device: &Device, commands: &[&str]) -> &'static str {
         // Offered only SHA-1 key exchanges and CBC, a client with default settings (modern
         // algorithms; sikprobe without --legacy-algorithms) cannot agree on a key exchange.
         _ if device.profile.legacy_only => "handshake-failed",
-        _ if hangs => "deadline",
-        _ => "ok",
+        _ => broken.unwrap_or("ok"),
     }
 }
 
@@ -173,8 +194,8 @@ fn telnet_truth(device: &Device, port: u16) -> Option<TelnetTruth> {
             return Some(truth);
         }
     };
-    if hangs(device, commands) {
-        truth.status = "deadline";
+    if let Some(status) = breaks(device, commands) {
+        truth.status = status;
     }
     Some(truth)
 }
@@ -212,6 +233,20 @@ fn show_commands(device: &Device) -> Vec<&'static str> {
             commands.extend(LOGS);
         }
         Kind::Tg(_) => commands.push("show"),
+        _ => {}
+    }
+    commands
+}
+
+/// The commands of `-a backup` for a device (after identification).
+fn backup_commands(device: &Device) -> Vec<&'static str> {
+    let mut commands: Vec<&str> = scan_commands(device).to_vec();
+    match &device.kind {
+        Kind::Siklu(_) => commands.extend([
+            "copy running-configuration display",
+            "copy startup-configuration display",
+        ]),
+        Kind::Tg(_) => commands.push("show startup"),
         _ => {}
     }
     commands
@@ -289,6 +324,12 @@ fn describe(
     if let Some(hang) = &p.hang_on {
         behaviour.insert("hang_on".into(), hang.clone().into());
     }
+    if let Some(close) = &p.close_on {
+        behaviour.insert("close_on".into(), close.clone().into());
+    }
+    if p.unsaved_changes {
+        behaviour.insert("unsaved_changes".into(), true.into());
+    }
     if let Some(lines) = p.page_lines {
         behaviour.insert("page_lines".into(), lines.into());
     }
@@ -301,6 +342,7 @@ fn describe(
         persona: p.persona,
         status: status(device, scan_commands(device)),
         show_status: status(device, &show_commands(device)),
+        backup_status: status(device, &backup_commands(device)),
         radio_type: p.radio,
         model: None,
         name: None,
@@ -323,6 +365,9 @@ fn describe(
         route: None,
         parent: None,
         reachable: None,
+        config: None,
+        startup_config: None,
+        config_saved: None,
         behaviour: Value::Object(behaviour),
         telnet: telnet_truth(device, telnet_port),
         check: Some(check),
@@ -339,6 +384,12 @@ fn describe(
                 record.prompt = Some(format!("{}>", quoted(&radio.name)));
                 record.clock_offset_s = Some(radio.clock_offset);
                 record.show = Some(eh_show(radio));
+                let running =
+                    config::eh_lines(radio, &Settings::running(radio, &Changes::default()));
+                let startup = config::eh_lines(radio, &Settings::saved_at_start(radio));
+                record.config_saved = Some(running == startup);
+                record.config = Some(config::text(&running));
+                record.startup_config = Some(config::text(&startup));
             }
             out.push(record);
         }
@@ -352,6 +403,7 @@ fn describe(
                 record.prompt = Some(format!("{}@{}>", dn.product, dn.name));
                 record.clock_offset_s = Some(dn.clock_offset);
                 record.show = Some(dn.expected(&dn.location));
+                record.config = Some(config::text(&config::tg_startup_lines(dn, &dn.location)));
             }
             out.push(record);
             if !authorised {
@@ -365,6 +417,7 @@ fn describe(
                     // The DN cannot reach it: `connect` fails, and the node has its own record.
                     status: if *reachable { "ok" } else { "unreachable" },
                     show_status: if *reachable { "ok" } else { "unreachable" },
+                    backup_status: if *reachable { "ok" } else { "unreachable" },
                     radio_type: Some(RadioType::Tg),
                     model: Some(cn.product.clone()),
                     name: Some(cn.name.clone()),
@@ -381,6 +434,10 @@ fn describe(
                     route: Some(format!("{}: {} -> {}", device.ip, dn.name, cn.name)),
                     parent: Some(device.ip),
                     reachable: Some(*reachable),
+                    config: reachable
+                        .then(|| config::text(&config::tg_startup_lines(cn, &cn.location))),
+                    startup_config: None,
+                    config_saved: None,
                     behaviour: Value::Object(Map::new()),
                     telnet: None,
                     check: None,

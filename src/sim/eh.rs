@@ -1,7 +1,9 @@
 //! The EtherHaul and classic MultiHaul (BU/TU) command line: flat `key : value` outputs in
-//! the sample formats of reference §4.1.1, `Error: …` messages, `set system …`.
+//! the sample formats of reference §4.1.1, `Error: …` messages, `set system …`, `set ip 1 …`,
+//! `set rf tx-power …`, and the configuration's `copy … display` and save.
 
-use super::cli::{Cli, Reply, field, quoted, rest_after, words};
+use super::cli::{Cli, Reply, field, quoted, quoted_words, rest_after, words};
+use super::config::{self, Settings};
 use super::identity::{Radio, dhms};
 use super::persona::RadioType;
 use super::state::{Clock, NodeKey, Registry};
@@ -11,6 +13,9 @@ pub const UNKNOWN: &str = "Error: unknown command";
 
 /// The answer to an accepted `set system …`.
 pub const SET_DONE: &str = "Set done: system";
+
+/// The answer to `copy running-configuration startup-configuration`.
+pub const COPY_DONE: &str = "Copy done: running-configuration to startup-configuration";
 
 /// One session's view of an EH/BU/TU radio.
 pub struct SikluCli {
@@ -112,6 +117,7 @@ impl SikluCli {
             }
             ["rf"] if eh => {
                 let rf = r.rf.as_ref()?;
+                let ptx = self.registry.get(&self.key).tx_power.unwrap_or(rf.ptx);
                 let f = |k: &str, v: String| field(&format!("rf {k}"), 26, v);
                 let e_band = !r.model.starts_with("EH-600");
                 let mut lines = vec![
@@ -120,7 +126,7 @@ impl SikluCli {
                     f("rx-state", "normal".into()),
                     f("cinr", rf.cinr.to_string()),
                     f("rssi", rf.rssi.to_string()),
-                    f("ptx", rf.ptx.to_string()),
+                    f("ptx", ptx.to_string()),
                 ];
                 if e_band {
                     lines.push(f("tx-frequency", rf.tx_freq.to_string()));
@@ -139,9 +145,10 @@ impl SikluCli {
             }
             ["rf-debug"] if eh => {
                 let rf = r.rf.as_ref()?;
+                let ptx = self.registry.get(&self.key).tx_power.unwrap_or(rf.ptx);
                 let f = |k: &str, v: String| field(&format!("rf-debug {k}"), 26, v);
                 vec![
-                    f("tx-power", rf.ptx.to_string()),
+                    f("tx-power", ptx.to_string()),
                     f("cinr-low", "-128".into()),
                     f("link-length", rf.distance.to_string()),
                     f("tx-temperature", r.temperature.to_string()),
@@ -251,8 +258,73 @@ impl SikluCli {
     }
 
     fn changed(&mut self, change: impl FnOnce(&mut super::state::Changes)) -> Reply {
+        self.set(change, SET_DONE)
+    }
+
+    fn set(&mut self, change: impl FnOnce(&mut super::state::Changes), done: &str) -> Reply {
         self.registry.update(self.key.clone(), change);
-        Reply::line(SET_DONE)
+        Reply::line(done)
+    }
+
+    /// `set ip 1 ATTRIBUTE VALUE …`: ip-addr (`static A.B.C.D` or `dhcp`), prefix-len, vlan.
+    fn set_ip(&mut self, pairs: &[String]) -> Reply {
+        let mut changes = self.registry.get(&self.key);
+        if pairs.is_empty() || !pairs.len().is_multiple_of(2) {
+            return Reply::error("Error: Invalid value: missing argument", 1);
+        }
+        for pair in pairs.chunks(2) {
+            let (attribute, value) = (pair[0].as_str(), pair[1].as_str());
+            let valid = match attribute {
+                "ip-addr" => {
+                    let ok = value == "dhcp"
+                        || value
+                            .strip_prefix("static ")
+                            .is_some_and(|a| a.parse::<std::net::Ipv4Addr>().is_ok());
+                    ok.then(|| changes.ip_addr = Some(value.to_owned()))
+                }
+                "prefix-len" => value
+                    .parse()
+                    .ok()
+                    .filter(|p| *p <= 32)
+                    .map(|p| changes.prefix_len = Some(p)),
+                "vlan" => value
+                    .parse()
+                    .ok()
+                    .filter(|v| *v <= 4094)
+                    .map(|v| changes.vlan = Some(v)),
+                _ => return Reply::error(UNKNOWN, 1),
+            };
+            if valid.is_none() {
+                return Reply::error(format!("Error: Invalid value '{value}' for {attribute}"), 1);
+            }
+        }
+        self.set(|c| *c = changes, "Set done: ip 1")
+    }
+
+    /// `set rf tx-power N` (EH only).
+    fn set_rf(&mut self, pairs: &[String]) -> Reply {
+        match pairs {
+            [attribute, value] if attribute == "tx-power" => match value.parse::<i64>() {
+                Ok(power) if (-10..=20).contains(&power) => {
+                    self.set(|c| c.tx_power = Some(power), "Set done: rf")
+                }
+                _ => Reply::error(format!("Error: Invalid value '{value}' for tx-power"), 1),
+            },
+            _ => Reply::error(UNKNOWN, 1),
+        }
+    }
+
+    /// The running configuration's lines.
+    fn running(&self) -> Vec<String> {
+        let settings = Settings::running(&self.radio, &self.registry.get(&self.key));
+        config::eh_lines(&self.radio, &settings)
+    }
+
+    /// The startup configuration's lines: the last saved, or the one the radio started with.
+    fn startup(&self) -> Vec<String> {
+        self.registry.get(&self.key).saved.unwrap_or_else(|| {
+            config::eh_lines(&self.radio, &Settings::saved_at_start(&self.radio))
+        })
     }
 }
 
@@ -269,6 +341,27 @@ impl Cli for SikluCli {
                 None => Reply::error(UNKNOWN, 1),
             },
             ["set", "system", what @ ..] if !what.is_empty() => self.set_system(line, what),
+            ["set", "ip" | "rf", ..] => {
+                let Some(tokens) = quoted_words(line) else {
+                    return Reply::error("Error: Invalid value: unbalanced quote", 1);
+                };
+                match tokens
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    ["set", "ip", "1", ..] => self.set_ip(&tokens[3..]),
+                    ["set", "rf", ..] if self.radio.rf.is_some() => self.set_rf(&tokens[2..]),
+                    _ => Reply::error(UNKNOWN, 1),
+                }
+            }
+            ["copy", "running-configuration", "display"] => Reply::ok(self.running()),
+            ["copy", "startup-configuration", "display"] => Reply::ok(self.startup()),
+            ["copy", "running-configuration", "startup-configuration"] => {
+                let running = self.running();
+                self.set(|c| c.saved = Some(running), COPY_DONE)
+            }
             ["exit"] | ["quit"] | ["logout"] => Reply::close(),
             _ => Reply::error(UNKNOWN, 1),
         }
@@ -337,6 +430,49 @@ mod tests {
         assert_eq!(eh.prompt(), "\"Roof North\">");
         let system = eh.execute("show system").lines;
         assert!(system.contains(&"system name               : \"Roof North\"".to_owned()));
+    }
+
+    #[test]
+    fn sets_change_the_running_configuration_until_it_is_saved() {
+        let mut eh = cli(1);
+        let running = |eh: &mut SikluCli| eh.execute("copy running-configuration display").lines;
+        let startup = |eh: &mut SikluCli| eh.execute("copy startup-configuration display").lines;
+        assert_eq!(running(&mut eh), startup(&mut eh));
+        assert_eq!(
+            eh.execute("set ip 1 ip-addr 'static 10.1.2.3'  vlan 7")
+                .lines,
+            ["Set done: ip 1"]
+        );
+        assert_eq!(eh.execute("set rf tx-power 14").lines, ["Set done: rf"]);
+        for bad in [
+            "set ip 1 ip-addr 'static 10.1.2'",
+            "set ip 1 vlan",
+            "set rf tx-power 99",
+            "set ip 1 ip-addr 'static 10.1.2.3",
+        ] {
+            let reply = eh.execute(bad);
+            assert!(reply.lines[0].starts_with("Error: "), "{bad}: {reply:?}");
+        }
+        let changed = running(&mut eh);
+        assert!(
+            changed
+                .iter()
+                .any(|l| l.contains("ip-addr 'static 10.1.2.3'"))
+        );
+        assert!(changed.iter().any(|l| l.contains("  tx-power 14  ")));
+        assert!(
+            eh.execute("show rf")
+                .lines
+                .contains(&field("rf ptx", 26, 14))
+        );
+        assert_ne!(changed, startup(&mut eh));
+        assert_eq!(
+            eh.execute("copy running-configuration startup-configuration")
+                .lines,
+            [COPY_DONE]
+        );
+        assert_eq!(startup(&mut eh), changed);
+        assert!(cli(100).execute("set rf tx-power 5").lines == [UNKNOWN]);
     }
 
     #[test]

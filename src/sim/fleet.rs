@@ -196,6 +196,8 @@ struct GroupFile {
     login_delay: Option<String>,
     response_delay: Option<String>,
     hang_on: Option<String>,
+    close_on: Option<String>,
+    unsaved_changes: Option<bool>,
     log_bytes: Option<u64>,
     page_lines: Option<u32>,
     legacy_only: Option<bool>,
@@ -278,6 +280,8 @@ impl Fleet {
             login_delay: None,
             response_delay: None,
             hang_on: None,
+            close_on: None,
+            unsaved_changes: None,
             log_bytes: None,
             page_lines: None,
             legacy_only: None,
@@ -428,14 +432,22 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         None => persona.default_radio(),
     };
     if radio.is_none()
-        && (group.name.is_some() || group.location.is_some() || group.banner.is_some())
+        && (group.name.is_some()
+            || group.location.is_some()
+            || group.banner.is_some()
+            || group.unsaved_changes.is_some())
     {
         return Err(format!(
-            "persona {persona} is not a radio: name, location and banner do not apply"
+            "persona {persona} is not a radio: name, location, banner and unsaved_changes do \
+             not apply"
         ));
     }
     if radio != Some(RadioType::Tg) && (group.cns.is_some() || group.unreachable_cns.is_some()) {
         return Err("cns and unreachable_cns apply to TG radios only".to_owned());
+    }
+    if radio == Some(RadioType::Tg) && group.unsaved_changes.is_some() {
+        // A TG node's changes take effect as they are made: `show startup` shows them.
+        return Err("unsaved_changes applies to EH, BU and TU radios only".to_owned());
     }
     let cns = group.cns.unwrap_or(2);
     let unreachable_cns = group.unreachable_cns.unwrap_or(0);
@@ -503,6 +515,8 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         login_delay,
         response_delay,
         hang_on,
+        close_on: group.close_on,
+        unsaved_changes: group.unsaved_changes.unwrap_or(false),
         log_bytes,
         page_lines,
         legacy_only: group.legacy_only.unwrap_or(persona == Persona::LegacyOnly),

@@ -227,6 +227,12 @@ pub struct Radio {
     pub tu_link: Option<(String, Rtu)>,
     /// Hardware revision.
     pub hw_rev: &'static str,
+    /// Management interface (`ip 1`): prefix length and VLAN; its address is the served one.
+    pub mgmt: (u8, u16),
+    /// EH: the licensed data rate, Mbps.
+    pub data_rate: u32,
+    /// The radio was changed after its configuration was last saved.
+    pub unsaved_changes: bool,
 }
 
 const CITIES: &[&str] = &[
@@ -260,6 +266,9 @@ impl Radio {
     /// Builds the radio at `ip` from the seed and its profile (EH, BU or TU).
     pub fn new(seed: u64, ip: Ipv4Addr, profile: &Profile, radio_type: RadioType) -> Radio {
         let mut d = Draw::new(seed, ip, "radio");
+        // Values added for the configuration draw from their own stream, so the others keep
+        // the values they had before it existed.
+        let mut c = Draw::new(seed, ip, "config");
         // Failure personas built on an EH keep their banner (the banner-less EH-8010FX is an
         // identification case of its own), so they fail only in the way they are named for.
         let models = super::persona::default_models(radio_type);
@@ -425,6 +434,9 @@ impl Radio {
             rtus,
             tu_link,
             hw_rev: d.pick(&["A1", "A2", "B0"]),
+            mgmt: (c.pick(&[16, 24, 24, 28]), c.range(2, 4000) as u16),
+            data_rate: c.pick(&[1000, 2000, 5000, 10000]),
+            unsaved_changes: profile.unsaved_changes,
         }
     }
 }

@@ -9,7 +9,9 @@
 //! - [`identity`]: deterministic per-radio values from `--seed` and the address;
 //! - [`eh`], [`tg`], [`tgcli`], [`host`]: the command-line dialects (EH/classic, TG, Linux and
 //!   router) behind the [`cli::Cli`] trait;
-//! - [`state`]: what sessions change (clock, name, location), kept for the process life;
+//! - [`state`]: what sessions change (clock, name, location, address, tx power, the saved
+//!   configuration), kept for the process life;
+//! - [`config`]: the configuration text generated from a radio's state;
 //! - [`session`]: the terminal (echo, CRLF, double prompt, pager, slow and hanging replies);
 //! - [`server`]: listeners, failure endpoints and the russh server;
 //! - [`telnet`]: the Telnet login and session of devices that serve Telnet;
@@ -17,6 +19,7 @@
 //! - [`describe`]: the ground truth printed by `--describe`.
 
 pub mod cli;
+pub mod config;
 pub mod describe;
 pub mod device;
 pub mod eh;

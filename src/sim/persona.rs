@@ -187,6 +187,10 @@ pub struct Profile {
     pub response_delay: Duration,
     /// Commands starting with this text print half their output, then hang forever.
     pub hang_on: Option<String>,
+    /// Commands starting with this text print half their output, then the session closes.
+    pub close_on: Option<String>,
+    /// The radio starts with changes its startup configuration does not have.
+    pub unsaved_changes: bool,
     /// Size of the `show log` output, in bytes, when it is made huge.
     pub log_bytes: Option<u64>,
     /// Lines per page before `--More--`, when the pager is on.

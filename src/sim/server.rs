@@ -405,12 +405,7 @@ impl Conn {
     }
 
     fn behaviour(&self) -> Behaviour {
-        let p = &self.device.profile;
-        Behaviour {
-            response_delay: p.response_delay,
-            hang_on: p.hang_on.clone(),
-            page_lines: p.page_lines,
-        }
+        Behaviour::from(&self.device.profile)
     }
 
     /// The channel's input and close signal, for the one task that runs on it.

@@ -1,7 +1,7 @@
 //! The terminal side of a session: echo, CRLF, the prompt, the double prompt after an empty
-//! line (reference §4.0), and the slow, hanging and paging behaviours; or, for a Unix shell
-//! opened without a terminal, input read as a script. Independent of SSH: input arrives as
-//! byte chunks, output leaves through an [`Output`].
+//! line, and the slow, hanging, closing and paging behaviours; or, for a Unix shell opened
+//! without a terminal, input read as a script. Independent of SSH: input arrives as byte
+//! chunks, output leaves through an [`Output`].
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -11,6 +11,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::oneshot;
 
 use super::cli::{Cli, Reply};
+use super::persona::Profile;
 
 /// Where a session's output goes (an SSH channel, or a buffer in tests).
 pub trait Output: Send {
@@ -25,15 +26,25 @@ pub struct Behaviour {
     pub response_delay: Duration,
     /// Commands starting with this text print half their output and hang.
     pub hang_on: Option<String>,
+    /// Commands starting with this text print half their output, then the session closes.
+    pub close_on: Option<String>,
     /// Lines per page before `--More--`.
     pub page_lines: Option<u32>,
 }
 
+impl From<&Profile> for Behaviour {
+    fn from(profile: &Profile) -> Behaviour {
+        Behaviour {
+            response_delay: profile.response_delay,
+            hang_on: profile.hang_on.clone(),
+            close_on: profile.close_on.clone(),
+            page_lines: profile.page_lines,
+        }
+    }
+}
+
 /// The pager prompt.
 pub const MORE: &[u8] = b"--More--";
-
-/// Erases `--More--` once a key is pressed.
-const ERASE_MORE: &[u8] = b"\r        \r";
 
 /// Output is sent in pieces of this size, so a huge reply streams under flow control.
 const PIECE: usize = 32 * 1024;
@@ -144,13 +155,19 @@ pub async fn shell<O: Output>(
                 tokio::time::sleep(behaviour.response_delay).await;
             }
             let reply = cli.execute(text.trim());
-            if hangs(&behaviour, &text) {
+            if starts(&behaviour.hang_on, &text) {
                 let half = &reply.lines[..reply.lines.len() / 2];
                 send_lines(out, half, b"\r\n").await;
                 let _ = closed.await;
                 return End::Gone;
             }
-            if !page(out, &mut input, &reply, behaviour.page_lines).await {
+            if starts(&behaviour.close_on, &text) {
+                let half = &reply.lines[..reply.lines.len() / 2];
+                send_lines(out, half, b"\r\n").await;
+                return End::Closed(1);
+            }
+            let page_lines = behaviour.page_lines.or(reply.page_lines);
+            if !page(out, &mut input, &reply, page_lines, cli.pager_erase()).await {
                 return End::Gone;
             }
             if reply.close {
@@ -199,10 +216,14 @@ pub async fn script<O: Output>(
         }
         let reply = cli.execute_script_line(text.trim(), number);
         let target = if reply.stderr { &mut *err } else { &mut *out };
-        if hangs(&behaviour, &text) {
+        if starts(&behaviour.hang_on, &text) {
             send_lines(target, &reply.lines[..reply.lines.len() / 2], b"\n").await;
             let _ = closed.await;
             return End::Gone;
+        }
+        if starts(&behaviour.close_on, &text) {
+            send_lines(target, &reply.lines[..reply.lines.len() / 2], b"\n").await;
+            return End::Closed(1);
         }
         if !send_lines(target, &reply.lines, b"\n").await {
             return End::Gone;
@@ -230,9 +251,13 @@ pub async fn exec<O: Output>(
     }
     let reply = cli.execute(command.trim());
     let newline: &[u8] = if crlf { b"\r\n" } else { b"\n" };
-    if hangs(&behaviour, command) {
+    if starts(&behaviour.hang_on, command) {
         send_lines(out, &reply.lines[..reply.lines.len() / 2], newline).await;
         let _ = closed.await;
+        return None;
+    }
+    if starts(&behaviour.close_on, command) {
+        send_lines(out, &reply.lines[..reply.lines.len() / 2], newline).await;
         return None;
     }
     let target = if reply.stderr { err } else { out };
@@ -241,20 +266,21 @@ pub async fn exec<O: Output>(
         .then_some(reply.status)
 }
 
-fn hangs(behaviour: &Behaviour, line: &str) -> bool {
-    behaviour
-        .hang_on
+/// True when the command line starts with the behaviour's prefix.
+fn starts(prefix: &Option<String>, line: &str) -> bool {
+    prefix
         .as_deref()
         .is_some_and(|prefix| line.trim().starts_with(prefix))
 }
 
-/// Sends a reply, stopping at `--More--` every `page_lines` lines until a key arrives
-/// (`q` skips the rest).
+/// Sends a reply, stopping at `--More--` every `page_lines` lines until a key arrives, then
+/// erasing the marker with `erase` (`q` skips the rest).
 async fn page<O: Output>(
     out: &mut O,
     input: &mut Input,
     reply: &Reply,
     page_lines: Option<u32>,
+    erase: &[u8],
 ) -> bool {
     let Some(size) = page_lines.map(|n| n.max(1) as usize) else {
         return send_lines(out, &reply.lines, b"\r\n").await;
@@ -273,7 +299,7 @@ async fn page<O: Output>(
         let Some(key) = input.byte().await else {
             return false;
         };
-        if !out.write(ERASE_MORE.to_vec()).await {
+        if !out.write(erase.to_vec()).await {
             return false;
         }
         if key == b'q' {
@@ -406,6 +432,17 @@ mod tests {
             text,
             "R>many\r\nl1\r\nl2\r\n--More--\r        \rl3\r\nl4\r\n--More--\r        \rR>"
         );
+    }
+
+    #[tokio::test]
+    async fn a_closing_command_prints_half_and_ends_the_session() {
+        let close = Behaviour {
+            close_on: Some("many".into()),
+            ..Behaviour::default()
+        };
+        let (text, end) = run(b"many\nmore\n", close).await;
+        assert_eq!(text, "R>many\r\nl1\r\nl2\r\n");
+        assert_eq!(end, End::Closed(1));
     }
 
     #[tokio::test]

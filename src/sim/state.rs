@@ -1,5 +1,6 @@
-//! What CLI sessions change on a radio (clock, name, location, contact), kept for the life of
-//! the siksim process and shared by every session to that radio.
+//! What CLI sessions change on a radio (clock, name, location, contact, management address,
+//! transmit power, the saved configuration), kept for the life of the siksim process and
+//! shared by every session to that radio.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -19,6 +20,17 @@ pub struct Changes {
     pub location: Option<String>,
     /// `set system contact`.
     pub contact: Option<String>,
+    /// `set ip 1 ip-addr …` (`static A.B.C.D` or `dhcp`).
+    pub ip_addr: Option<String>,
+    /// `set ip 1 prefix-len …`.
+    pub prefix_len: Option<u8>,
+    /// `set ip 1 vlan …`.
+    pub vlan: Option<u16>,
+    /// `set rf tx-power …`.
+    pub tx_power: Option<i64>,
+    /// The startup configuration's lines once `copy running-configuration
+    /// startup-configuration` saved it (before that, the one the radio started with).
+    pub saved: Option<Vec<String>>,
 }
 
 /// Identifies a node: the address, and for a TG client node its name.

@@ -91,11 +91,7 @@ pub async fn serve(
             tokio::time::sleep(profile.login_delay).await;
         }
         if user == profile.user && password == profile.password {
-            let behaviour = Behaviour {
-                response_delay: profile.response_delay,
-                hang_on: profile.hang_on.clone(),
-                page_lines: profile.page_lines,
-            };
+            let behaviour = Behaviour::from(profile);
             // Bytes typed ahead of the prompt (a line end's `\n`) are dropped, as a
             // terminal flushes its input when the shell starts.
             session::shell(cli, behaviour, input.rx, closed, &mut out).await;

@@ -1,10 +1,18 @@
-//! The MultiHaul TG command line: `show` dumps, `set time`/`set date`, `connect <cn>` into a
-//! client node and `quit` back, and `CLI syntax error in: "…": Unknown command`.
+//! The MultiHaul TG command line: `show` dumps, `show startup` (paged, its `--More--` erased
+//! with backspaces and `ESC[2K`), `set time`/`set date`, `connect <cn>` into a client node and
+//! `quit` back, and `CLI syntax error in: "…": Unknown command`.
 
 use super::cli::{Cli, Reply, rest_after, words};
+use super::config;
 use super::identity::dhms;
 use super::state::{Clock, NodeKey, Registry};
 use super::tg::{Live, Node, SECTIONS, Tg};
+
+/// Lines per page of `show startup`: the TG CLI pages it whatever the terminal's height.
+pub const STARTUP_PAGE_LINES: u32 = 20;
+
+/// How the TG pager erases its marker: back over it, then clear the line.
+const ERASE_MORE: &[u8] = b"\x08\x08\x08\x08\x08\x08\x08\x08\x1b[2K";
 
 /// One session on a TG DN, possibly tunnelled into one of its CNs.
 pub struct TgCli {
@@ -96,9 +104,17 @@ impl Cli for TgCli {
         format!("{}@{}>", node.product, node.name)
     }
 
+    fn pager_erase(&self) -> &'static [u8] {
+        ERASE_MORE
+    }
+
     fn execute(&mut self, line: &str) -> Reply {
         let words = words(line);
         match words.as_slice() {
+            ["show", "startup"] => Reply {
+                page_lines: Some(STARTUP_PAGE_LINES),
+                ..Reply::ok(config::tg_startup_lines(self.node(), &self.live().location))
+            },
             ["show"] => self
                 .show(&SECTIONS)
                 .map_or_else(|| syntax_error(line), Reply::ok),

@@ -5,6 +5,7 @@
 //! Adding an action means a variant, a file with its function, and a line in [`run`]: the
 //! probe engine does not change.
 
+pub mod backup;
 pub mod exec;
 pub mod script;
 pub mod set_tod;
@@ -29,6 +30,8 @@ pub enum Action {
     Script(Vec<String>),
     /// Set the radio's clock and read it back.
     SetTod(ClockSource),
+    /// Read the radio's configuration texts into `config` and `startup_config`.
+    Backup,
 }
 
 /// How every action sends its commands and judges their answers.
@@ -60,6 +63,7 @@ pub async fn run<S: Shell>(
         Action::SetTod(source) => {
             set_tod::run(session, options, record, radio_type, source).await?;
         }
+        Action::Backup => backup::run(session, options, record, radio_type).await?,
     }
     mark_failed_commands(options, record);
     Ok(())
