@@ -20,8 +20,9 @@ cd "$(dirname "$0")/.."
 #   openssh-client  ssh, ssh-keygen: tests/siksim.rs, tests/openssh.rs, tests/scale_out.rs
 #   openssh-server  sshd: tests/sshd.rs, tests/openssh.rs, tests/scale_out.rs
 #   parallel, rsync GNU parallel --sshlogin, docs/scale-out.md's recipe: tests/scale_out.rs
+#   git             reads batchsave's configuration archive as a user would: tests/archive.rs
 #   python3-venv    the virtualenv of scripts/interop-batchscanner.sh
-packages=(openssh-client openssh-server parallel rsync python3-venv)
+packages=(openssh-client openssh-server parallel rsync git python3-venv)
 
 note() { echo "test.sh: $*" >&2; }
 

@@ -19,6 +19,7 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("/usr/sbin/sshd", "openssh-server"),
     ("parallel", "parallel"),
     ("rsync", "rsync"),
+    ("git", "git"),
 ];
 
 /// Panics unless `program` (a name looked up on PATH, or an absolute path) is installed,
