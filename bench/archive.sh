@@ -14,7 +14,7 @@
 # Baseline, the same three steps with the git program on files written beforehand (its copy
 # and its commits are timed, the writing of the files is not):
 #   cp -r files/. repo/ && git add -A && git commit     (then CHANGED files, then nothing)
-# Targets (issue 16): fresh < 10 s, changed < 3 s, none < 2 s for 10000 radios. Wall and CPU
+# Targets: fresh < 10 s, changed < 3 s, none < 2 s for 10000 radios. Wall and CPU
 # time and peak RSS are printed: on a machine shared with other work the wall time says more
 # about the others (and about the disk) than about batchsave. No networking happens here.
 # With BENCH_SUMMARY=FILE, also appends machine-readable result lines to FILE (bench/all.sh).
