@@ -6,7 +6,8 @@
 #   bench/all.sh              full sizes (about 8 minutes on 2 cores)
 #   QUICK=1 bench/all.sh      smaller inputs and fleets, one run each (a few minutes)
 #
-# Runs bench/ipgen.sh, bench/batchsave.sh, bench/siksim.sh, bench/sikprobe.sh (as root only:
+# Runs bench/ipgen.sh, bench/batchsave.sh, bench/archive.sh (batchsave --configs),
+# bench/siksim.sh, bench/sikprobe.sh (as root only:
 # batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
 # per host against README's targets) and bench/openssh.sh (the OpenSSH transport beside
 # the native one). Each appends tab-separated result lines to $BENCH_SUMMARY (see summary() in
@@ -52,10 +53,12 @@ started_on=$(machine)
 if [ "$quick" = 1 ]; then
     run ipgen bench/ipgen.sh 1
     run batchsave bench/batchsave.sh 200000 1
+    run archive bench/archive.sh 2000 20
     run siksim bench/siksim.sh 500 100 300
 else
     run ipgen bench/ipgen.sh
     run batchsave bench/batchsave.sh
+    run archive bench/archive.sh
     run siksim bench/siksim.sh
 fi
 if [ "$(id -u)" = 0 ]; then

@@ -23,12 +23,20 @@ _batchsave() {
 
     case "${cmd}" in
         batchsave)
-            opts="-f -n -q -h -V --file --batch-size --every --format --fields --by --layout --csv-raw --excel-safe --tee --exec --allow-rejects --quiet --generate --help --version"
+            opts="-f -n -q -h -V --configs --mask --file --batch-size --every --format --fields --by --layout --csv-raw --excel-safe --tee --exec --allow-rejects --quiet --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --configs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mask)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -1,3 +1,5 @@
+complete -c batchsave -l configs -d 'Also keep every radio\'s configuration (records of \'sikprobe -a backup\') in the git repository DIR, created if missing: one file per radio, index.tsv, one commit per run that changed something' -r -F
+complete -c batchsave -l mask -d 'With --configs: replace what REGEX matches in every configuration with <masked> before archiving it (\'^\' and \'$\' match at line ends); repeatable' -r
 complete -c batchsave -s f -l file -d 'Read records from FILE instead of standard input (\'-\' is standard input)' -r -F
 complete -c batchsave -s n -l batch-size -d 'Close a batch after N records' -r
 complete -c batchsave -l every -d 'Close a batch DURATION after its first record (500ms, 30s, 5m...), so no record waits longer than that to be saved' -r

@@ -12,6 +12,7 @@
 //! - [`parse`]: parsers of the radios' `show` outputs;
 //! - [`record`]: the NDJSON record and status taxonomy shared by sikprobe and batchsave;
 //! - [`batch`]: durable batch files for `batchsave`;
+//! - [`archive`]: the git-backed configuration archive (`batchsave --configs`);
 //! - [`snapshot`]: a run's records read back (`sikprobe --skip-done`, `sikdiff`);
 //! - [`diff`]: `sikdiff` — what changed between two snapshots of a fleet;
 //! - [`sim`]: siksim, the simulated radio fleet (sharing no code with [`device`] and
@@ -22,6 +23,7 @@
 
 #![deny(missing_docs)]
 
+pub mod archive;
 pub mod batch;
 pub mod device;
 pub mod diff;

@@ -8,6 +8,7 @@
 //! signal, or the first when the input is a regular file, saves what was read and exits 130.
 //! A third exits at once.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
@@ -18,14 +19,16 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
 use super::columns::Columns;
-use super::commit::{Committer, Job};
+use super::commit::{Committer, Job, Report};
 use super::formats::{self, CsvStyle, Format};
 use super::input::{self, Entry, InputConfig, InputEnd, Item, Msg};
 use super::legacy;
 use super::manifest::{BatchEntry, CloseReason, FileEntry, StatusCounts};
-use super::outdir::{self, OutDir, Written};
+use super::outdir::{self, Ledger, OutDir, Written};
 use super::rejects::Rejects;
 use super::{BatchError, Layout, Options};
+use crate::archive::Archive;
+use crate::archive::mask::Masks;
 use crate::pipe::{self, Exit};
 use crate::record::Record;
 
@@ -37,10 +40,92 @@ const CHANNEL_CHUNKS: usize = 16;
 /// Rejected lines reported one by one on stderr; the rest are counted in the summary.
 const REJECTS_SHOWN: u64 = 10;
 
-/// Reads records from `options.input` and writes them in batches into `options.outdir`.
+/// Reads records from `options.input` and writes them in batches into `options.outdir`, and
+/// their configurations into the archive of `options.configs`.
 pub fn run(options: &Options) -> Result<Exit, BatchError> {
     let input = input::open(&options.input).map_err(BatchError::Open)?;
-    let (outdir, ledger, findings) = OutDir::open(&options.outdir)?;
+    let masks = Masks::new(&options.masks)?;
+    let archive = match &options.configs {
+        Some(dir) => {
+            let (archive, opened) = Archive::open(dir, masks)?;
+            for lock in &opened.stale {
+                pipe::warn(format!(
+                    "removed {lock}, left by an interrupted run of batchsave"
+                ));
+            }
+            if opened.repaired {
+                pipe::warn(format!(
+                    "{}: an interrupted run had committed but not finished the work tree; \
+                     repaired it",
+                    dir.display()
+                ));
+            }
+            if opened.created && !options.quiet {
+                pipe::note(format!("created the archive {}", dir.display()));
+            }
+            Some(archive)
+        }
+        None => None,
+    };
+    let batches = match &options.outdir {
+        Some(path) => Some(open_outdir(path, options)?),
+        None => None,
+    };
+
+    let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
+    let signals = watch_signals(tx.clone())?;
+    let input_name = input.name.to_string();
+    // A regular file has no producer upstream that is still finishing after a Ctrl-C.
+    let drain_after_signal = !input.regular_file;
+    let config = InputConfig {
+        by: options.by.clone(),
+        parse_records: options.layout == Some(Layout::Batchscanner) || archive.is_some(),
+        tee: options.tee,
+    };
+    input::spawn(input, config, tx).map_err(|source| BatchError::Setup {
+        what: "starting the reader thread",
+        source,
+    })?;
+
+    let run_started = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let (outdir, committer) = match batches {
+        Some((outdir, ledger)) => {
+            let committer =
+                Committer::start(ledger, outdir.path().to_owned(), options.exec.clone())?;
+            (Some(outdir), Some(committer))
+        }
+        None => (None, None),
+    };
+    let rejects = Rejects::new(
+        outdir.as_ref().map(OutDir::path),
+        input_name.clone(),
+        run_started,
+    );
+    let mut batcher = Batcher {
+        options,
+        outdir,
+        committer,
+        rejects,
+        archive,
+        input: input_name,
+        names: Vec::new(),
+        pending: Vec::new(),
+        opened: None,
+        rejects_saved: 0,
+        batches: 0,
+        records: 0,
+        statuses: StatusCounts::default(),
+        not_records: 0,
+        not_archived: 0,
+        interrupted: false,
+    };
+    let stop = batcher.run(&rx, &signals, drain_after_signal);
+    batcher.finish(stop)
+}
+
+/// Opens OUTDIR and says what an interrupted run left in it.
+fn open_outdir(path: &Path, options: &Options) -> Result<(OutDir, Ledger), BatchError> {
+    let (outdir, ledger, findings) = OutDir::open(path)?;
     for file in &findings.completed {
         pipe::warn(format!(
             "renamed {file} into place: an interrupted run had made it durable but not yet \
@@ -58,11 +143,10 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
         pipe::warn(format!(
             "{}: the files of batch {batch} are not listed in {} (the run that wrote them \
              was stopped before it could update it); numbering continues after them",
-            options.outdir.display(),
+            path.display(),
             super::manifest::MANIFEST
         ));
     }
-
     if let (Some((first, last)), false) = (findings.existing, options.quiet) {
         let held = if first == last {
             format!("batch {last}")
@@ -71,47 +155,11 @@ pub fn run(options: &Options) -> Result<Exit, BatchError> {
         };
         pipe::note(format!(
             "{} holds {held}; continuing with batch {}",
-            options.outdir.display(),
+            path.display(),
             last + 1
         ));
     }
-
-    let (tx, rx) = mpsc::sync_channel(CHANNEL_CHUNKS);
-    let signals = watch_signals(tx.clone())?;
-    let input_name = input.name.to_string();
-    // A regular file has no producer upstream that is still finishing after a Ctrl-C.
-    let drain_after_signal = !input.regular_file;
-    let config = InputConfig {
-        by: options.by.clone(),
-        parse_records: options.layout == Some(Layout::Batchscanner),
-        tee: options.tee,
-    };
-    input::spawn(input, config, tx).map_err(|source| BatchError::Setup {
-        what: "starting the reader thread",
-        source,
-    })?;
-
-    let committer = Committer::start(ledger, outdir.path().to_owned(), options.exec.clone())?;
-    let run_started = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-    let rejects = Rejects::new(outdir.path(), input_name.clone(), run_started);
-    let mut batcher = Batcher {
-        options,
-        outdir,
-        committer,
-        rejects,
-        input: input_name,
-        names: Vec::new(),
-        pending: Vec::new(),
-        opened: None,
-        rejects_saved: 0,
-        batches: 0,
-        records: 0,
-        statuses: StatusCounts::default(),
-        not_records: 0,
-        interrupted: false,
-    };
-    let stop = batcher.run(&rx, &signals, drain_after_signal);
-    batcher.finish(stop)
+    Ok((outdir, ledger))
 }
 
 /// Counts SIGINT/SIGTERM and wakes the batcher; exits at once on the third.
@@ -156,9 +204,11 @@ enum Stop {
 
 struct Batcher<'a> {
     options: &'a Options,
-    outdir: OutDir,
-    committer: Committer,
+    /// None with `--configs` and no OUTDIR: no batch files.
+    outdir: Option<OutDir>,
+    committer: Option<Committer>,
     rejects: Rejects,
+    archive: Option<Archive>,
     input: String,
     /// Flattened names by id, as the reader interned them.
     names: Vec<Box<str>>,
@@ -173,6 +223,8 @@ struct Batcher<'a> {
     statuses: StatusCounts,
     /// Records left out of the batchscanner files because they are not sikprobe records.
     not_records: u64,
+    /// Records left out of the archive because they are not sikprobe records.
+    not_archived: u64,
     interrupted: bool,
 }
 
@@ -256,6 +308,10 @@ impl Batcher<'_> {
                     self.names[id] = name;
                 }
                 Item::Entry(entry) => {
+                    self.archive(&entry)?;
+                    if self.outdir.is_none() {
+                        continue;
+                    }
                     if self.pending.is_empty() {
                         self.opened = Some(Instant::now());
                     }
@@ -267,12 +323,13 @@ impl Batcher<'_> {
                 Item::Reject(reject) => {
                     self.rejects.write(&reject)?;
                     if self.rejects.count() <= REJECTS_SHOWN {
+                        let saved = match self.rejects.path() {
+                            Some(path) => format!("; saved in {}", path.display()),
+                            None => String::new(),
+                        };
                         pipe::warn(format!(
-                            "{}:{}: rejected ({}); saved in {}",
-                            self.input,
-                            reject.line,
-                            reject.reason,
-                            self.rejects.path().display()
+                            "{}:{}: rejected ({}){saved}",
+                            self.input, reject.line, reject.reason,
                         ));
                     }
                 }
@@ -284,6 +341,30 @@ impl Batcher<'_> {
             .is_some_and(|deadline| Instant::now() >= deadline)
         {
             self.close(CloseReason::Every)?;
+        }
+        Ok(())
+    }
+
+    /// Hands a record to the archive, if there is one.
+    fn archive(&mut self, entry: &Entry) -> Result<(), BatchError> {
+        let Some(archive) = &mut self.archive else {
+            return Ok(());
+        };
+        match &entry.record {
+            Some(Ok(record)) => {
+                archive.add(record)?;
+            }
+            Some(Err(reason)) => {
+                self.not_archived += 1;
+                if self.not_archived == 1 {
+                    pipe::warn(format!(
+                        "{}:{}: not a sikprobe record ({reason}); left out of the archive \
+                         (and so are any others, counted at the end)",
+                        self.input, entry.line
+                    ));
+                }
+            }
+            None => {}
         }
         Ok(())
     }
@@ -314,8 +395,13 @@ impl Batcher<'_> {
             return Ok(());
         };
         let (first_line, last_line) = (first.line, last.line);
-        let batch = self.outdir.allocate_batch();
-        let written = self.write_batch(batch, reason, first_line, last_line);
+        // Taken out while the batch is written, so the writer can borrow the rest of self.
+        let Some(mut outdir) = self.outdir.take() else {
+            return Ok(());
+        };
+        let batch = outdir.allocate_batch();
+        let written = self.write_batch(&mut outdir, batch, reason, first_line, last_line);
+        self.outdir = Some(outdir);
         self.pending.clear();
         let job = written.map_err(|source| BatchError::BatchLost {
             batch,
@@ -323,12 +409,16 @@ impl Batcher<'_> {
             last_line,
             source: Box::new(source),
         })?;
-        self.committer.send(job)
+        match &mut self.committer {
+            Some(committer) => committer.send(job),
+            None => Ok(()),
+        }
     }
 
     /// Writes every file of a batch under temporary names, for the commit thread.
     fn write_batch(
         &mut self,
+        outdir: &mut OutDir,
         batch: u64,
         reason: CloseReason,
         first_line: u64,
@@ -347,7 +437,7 @@ impl Batcher<'_> {
             }
             for &format in &self.options.formats {
                 let name = outdir::batch_file_name(batch, by, format.extension());
-                let file_written = self.outdir.write(&name, |file| match format {
+                let file_written = outdir.write(&name, |file| match format {
                     Format::Csv => {
                         let flat = || members.iter().map(|entry| &entry.flat);
                         let columns = match &self.options.fields {
@@ -380,7 +470,7 @@ impl Batcher<'_> {
             }
         }
         if self.options.layout == Some(Layout::Batchscanner) {
-            self.write_legacy(batch, &mut files, &mut written)?;
+            self.write_legacy(outdir, batch, &mut files, &mut written)?;
         }
         self.rejects.sync()?;
         let new_rejects = self.rejects.count() - self.rejects_saved;
@@ -427,6 +517,7 @@ impl Batcher<'_> {
 
     fn write_legacy(
         &mut self,
+        outdir: &mut OutDir,
         batch: u64,
         files: &mut Vec<FileEntry>,
         written: &mut Vec<Written>,
@@ -450,14 +541,13 @@ impl Batcher<'_> {
         }
         let stamp = Local::now().format("%Y%m%d_%H%M%S").to_string();
         let rendered = legacy::render(&records, &stamp).map_err(|source| BatchError::Write {
-            path: self.outdir.path().display().to_string(),
+            path: outdir.path().display().to_string(),
             source,
         })?;
         for file in rendered {
             let name = legacy::file_name(&stamp, batch, &file.suffix);
-            let file_written = self
-                .outdir
-                .write(&name, |out| std::io::Write::write_all(out, &file.content))?;
+            let file_written =
+                outdir.write(&name, |out| std::io::Write::write_all(out, &file.content))?;
             files.push(FileEntry {
                 path: name,
                 format: "batchscanner",
@@ -476,7 +566,10 @@ impl Batcher<'_> {
     /// the exit status.
     fn finish(self, stop: Result<Stop, BatchError>) -> Result<Exit, BatchError> {
         let unsaved = self.rejects.count() - self.rejects_saved;
-        let committed = self.committer.finish(unsaved);
+        let committed = match self.committer {
+            Some(committer) => committer.finish(unsaved),
+            None => Ok(Report::default()),
+        };
         let (stop, report) = match (stop, committed) {
             (Err(err), committed) => {
                 if let Err(also) = committed {
@@ -493,27 +586,63 @@ impl Batcher<'_> {
                 self.not_records
             ));
         }
-        if !self.options.quiet {
+        if self.not_archived > 1 {
+            pipe::warn(format!(
+                "{} records were not sikprobe records and are not in the archive",
+                self.not_archived
+            ));
+        }
+        // The batches are durable before the archive commits, so the archive never knows of a
+        // run that OUTDIR lost.
+        if let Some(archive) = self.archive {
+            let dir = archive.dir().display().to_string();
+            let outcome = archive.finish(stop == Stop::Interrupted)?;
+            if !self.options.quiet {
+                pipe::note(match outcome.commit {
+                    Some(commit) => format!(
+                        "archive {dir}: commit {:.7}: {}; {} {} in the archive",
+                        commit.to_string(),
+                        outcome.summary.subject(),
+                        outcome.radios,
+                        plural(outcome.radios as u64, "radio", "radios")
+                    ),
+                    None => format!(
+                        "archive {dir}: nothing changed, no commit ({}; {} in the archive)",
+                        outcome.summary.subject(),
+                        outcome.radios
+                    ),
+                });
+            }
+        }
+        if let (Some(outdir), false) = (&self.options.outdir, self.options.quiet) {
             let mut summary = format!(
                 "{} {} of {} {} saved in {}",
                 self.batches,
                 plural(self.batches, "batch", "batches"),
                 self.records,
                 plural(self.records, "record", "records"),
-                self.options.outdir.display()
+                outdir.display()
             );
             if self.records > 0 {
                 summary.push_str(&format!(" ({})", self.statuses.summary()));
             }
-            if self.rejects.count() > 0 {
+            if let (true, Some(path)) = (self.rejects.count() > 0, self.rejects.path()) {
                 summary.push_str(&format!(
                     "; {} {} rejected, see {}",
                     self.rejects.count(),
                     plural(self.rejects.count(), "line", "lines"),
-                    self.rejects.path().display()
+                    path.display()
                 ));
             }
             pipe::note(summary);
+        }
+        if self.options.outdir.is_none() && self.rejects.count() > 0 {
+            pipe::warn(format!(
+                "{} {} of {} rejected (not JSON objects)",
+                self.rejects.count(),
+                plural(self.rejects.count(), "line", "lines"),
+                self.input
+            ));
         }
         let strict_failure =
             (self.rejects.count() > 0 && !self.options.allow_rejects) || report.hook_failures > 0;

@@ -48,8 +48,12 @@ pub enum Layout {
 /// What batchsave is asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Where batch files go.
-    pub outdir: PathBuf,
+    /// Where batch files go (None: no batch files, only the archive).
+    pub outdir: Option<PathBuf>,
+    /// The configuration archive (`--configs`).
+    pub configs: Option<PathBuf>,
+    /// `--mask` patterns for the archive.
+    pub masks: Vec<String>,
     /// Where records come from (`-` is standard input).
     pub input: PathBuf,
     /// Records per batch.
@@ -140,6 +144,12 @@ pub enum BatchError {
         /// What failed.
         source: Box<BatchError>,
     },
+    /// The configuration archive could not be opened or updated.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
+    /// A `--mask` pattern is not a regular expression.
+    #[error(transparent)]
+    Mask(#[from] crate::archive::mask::BadMask),
     /// A thread or the signal handlers could not be set up.
     #[error("{what}")]
     Setup {

@@ -1,5 +1,6 @@
 //! `OUTDIR/rejects.ndjson`: every input line that is not a JSON object, with where it came
-//! from, appended across runs.
+//! from, appended across runs (without OUTDIR, `--configs` alone, rejects are only counted
+//! and reported on stderr: the input still holds them).
 //!
 //! Each reject is one `write(2)` to a file opened for appending, so a crash cannot leave half a
 //! line; the file is fsynced with every batch.
@@ -38,7 +39,7 @@ struct RejectLine<'a> {
 /// The rejects file of one run.
 #[derive(Debug)]
 pub struct Rejects {
-    path: PathBuf,
+    path: Option<PathBuf>,
     file: Option<File>,
     input: String,
     run: String,
@@ -47,10 +48,11 @@ pub struct Rejects {
 }
 
 impl Rejects {
-    /// Rejects of a run reading `input`, started at `run` (RFC 3339).
-    pub fn new(dir: &Path, input: String, run: String) -> Self {
+    /// Rejects of a run reading `input`, started at `run` (RFC 3339), saved in `dir` (None:
+    /// only counted).
+    pub fn new(dir: Option<&Path>, input: String, run: String) -> Self {
         Rejects {
-            path: dir.join(REJECTS),
+            path: dir.map(|dir| dir.join(REJECTS)),
             file: None,
             input,
             run,
@@ -59,9 +61,9 @@ impl Rejects {
         }
     }
 
-    /// The file's path, for messages.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The file's path, for messages (None when rejects are only counted).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
     }
 
     /// Lines rejected by this run.
@@ -71,6 +73,10 @@ impl Rejects {
 
     /// Appends one reject.
     pub fn write(&mut self, reject: &Reject) -> Result<(), BatchError> {
+        let Some(path) = self.path.clone() else {
+            self.count += 1;
+            return Ok(());
+        };
         let text = String::from_utf8_lossy(&reject.text);
         let line = RejectLine {
             line: reject.line,
@@ -89,7 +95,7 @@ impl Rejects {
                 let file = OpenOptions::new()
                     .create(true)
                     .append(true)
-                    .open(&self.path)
+                    .open(&path)
                     .map_err(|err| self.error(err))?;
                 self.file.insert(file)
             }
@@ -113,7 +119,10 @@ impl Rejects {
 
     fn error(&self, source: io::Error) -> BatchError {
         BatchError::Write {
-            path: self.path.display().to_string(),
+            path: self
+                .path
+                .as_deref()
+                .map_or_else(String::new, |path| path.display().to_string()),
             source,
         }
     }

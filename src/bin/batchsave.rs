@@ -50,9 +50,27 @@ is removed by the next run). OUTDIR/manifest.json lists every batch, its files, 
 counts and counts per status; it is replaced atomically once a batch is durable (batches \
 that close while the disk is still syncing earlier ones are synced and listed together).
 
-Bad input: a line that is not a JSON object is appended to OUTDIR/rejects.ndjson with its \
-line number and the reason, and reported on stderr; batchsave then exits 1 (0 with \
---allow-rejects). Blank lines are skipped.
+Configuration archive (--configs DIR): DIR becomes a git repository (created when missing; \
+stock git reads it: git log -p, git blame, git diff HEAD~1) with one file per radio holding the \
+configuration of its last record that had one ('sikprobe -a backup'), and index.tsv, a line per \
+radio: file, ip, port, route, sn, name, model, sw, radio_type, config_saved and when its \
+configuration last changed. Files are named by address: 10.0.0.6.cfg, 10.0.0.6_2222.cfg when \
+the port is not 22, 10.0.0.5@cn1.cfg for TG client node cn1 reached through the DN 10.0.0.5 \
+(IPv6: '-' for ':'). A run that changed something makes one commit, by 'sikscan \
+<sikscan@localhost>', whose message counts and lists the radios that changed, appeared, could \
+not be read and have unsaved changes; a run that changed nothing makes none. A radio whose \
+record has no configuration keeps its last file; radios not in the input are left alone. \
+Text that differs on every read is masked before it is archived: the clock's date and time in \
+an EH/BU/TU 'set system' line, the pager's residue in TG's 'show startup' (backspaces, ESC[A, \
+ESC[2K, a lone --More-- line), and whatever --mask REGEX matches; the header's software \
+version is kept (it changes on upgrade). OUTDIR is optional with --configs; with both, both \
+are written. The branch moves only once every object of the commit is on disk, so a kill -9 \
+leaves the archive at its last commit or the new one; the next run removes the lock files it \
+left and repairs the work tree.
+
+Bad input: a line that is not a JSON object is appended to OUTDIR/rejects.ndjson (without \
+OUTDIR: only counted) with its line number and the reason, and reported on stderr; batchsave \
+then exits 1 (0 with --allow-rejects). Blank lines are skipped.
 
 Interrupts: the first SIGINT/SIGTERM saves the open batch at once. When the input is a \
 pipe, batchsave then keeps saving what arrives until the input ends (the producer upstream \
@@ -67,13 +85,15 @@ Examples:
   sikprobe ... | batchsave --layout batchscanner output/      # batchscanner's files too
   sikprobe ... | batchsave --tee out/ | jq -c 'select(.status != \"ok\")'
   batchsave --exec 'gzip {}' --format ndjson out/ < records.ndjson
+  sikprobe -f hosts.txt -a backup | batchsave --configs archive/     # the git archive only
+  sikprobe -f hosts.txt -a backup | batchsave --configs archive/ --mask '^# exported .*$' out/
 
 Exit status:
   0    success
   1    some lines were rejected (see OUTDIR/rejects.ndjson; 0 with --allow-rejects), or an
        --exec command failed
-  2    usage error, unreadable input, or an output directory problem (the error names the
-       path; batches already written stay whole)
+  2    usage error, unreadable input, or an output directory or archive problem (the error
+       names the path; batches already written stay whole, the archive at its last commit)
   130  interrupted (SIGINT/SIGTERM); everything read before it was saved
 A closed standard output under --tee (for example '| head') is a clean stop with status 0,
 after saving what was read.";
@@ -83,14 +103,28 @@ after saving what was read.";
 #[command(
     name = "batchsave",
     version,
-    about = "Group an NDJSON record stream into durable, schema-stable CSV / JSON batches",
+    about = "Group an NDJSON record stream into durable, schema-stable CSV / JSON batches, and \
+             keep the radios' configurations in a git archive",
     long_about = LONG_ABOUT,
-    after_help = AFTER_HELP
+    after_help = AFTER_HELP,
+    // OUTDIR is required but for --configs, which clap's own usage line cannot say.
+    override_usage = "batchsave [OPTIONS] <OUTDIR>\n       batchsave [OPTIONS] --configs <DIR> [OUTDIR]"
 )]
 struct Args {
-    /// Directory for the batch files (created if missing).
-    #[arg(value_name = "OUTDIR", required = true)]
+    /// Directory for the batch files (created if missing); optional with --configs.
+    #[arg(value_name = "OUTDIR", required_unless_present = "configs")]
     outdir: Option<PathBuf>,
+
+    /// Also keep every radio's configuration (records of 'sikprobe -a backup') in the git
+    /// repository DIR, created if missing: one file per radio, index.tsv, one commit per run
+    /// that changed something.
+    #[arg(long, value_name = "DIR")]
+    configs: Option<PathBuf>,
+
+    /// With --configs: replace what REGEX matches in every configuration with <masked>
+    /// before archiving it ('^' and '$' match at line ends); repeatable.
+    #[arg(long, value_name = "REGEX", requires = "configs")]
+    mask: Vec<String>,
 
     /// Read records from FILE instead of standard input ('-' is standard input).
     #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "-")]
@@ -168,9 +202,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         docs::print(Args::command(), kind)?;
         return Ok(Exit::Success);
     }
-    let Some(outdir) = args.outdir else {
+    if args.outdir.is_none() && args.configs.is_none() {
         anyhow::bail!("missing OUTDIR");
-    };
+    }
     if args.file.as_os_str() == "-" && pipe::stdin_is_terminal() {
         anyhow::bail!("no input: pipe NDJSON records into batchsave, or give -f FILE");
     }
@@ -184,7 +218,9 @@ fn run(args: Args) -> anyhow::Result<Exit> {
         }
     }
     let options = Options {
-        outdir,
+        outdir: args.outdir,
+        configs: args.configs,
+        masks: args.mask,
         input: args.file,
         batch_size: args.batch_size,
         every: args.every,

@@ -20,6 +20,7 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("parallel", "parallel"),
     ("rsync", "rsync"),
     ("jq", "jq"),
+    ("git", "git"),
 ];
 
 /// The Python that Debian's `python3-*` packages install modules for: tests run it by path, as
