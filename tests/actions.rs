@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use sikscan::record::{RadioType, Record, Status};
 use support::fleet::{fleet, group};
-use support::{Siksim, addresses, assert_all_ok, sikprobe, temp_file};
+use support::{Siksim, addresses, assert_all_ok, sikprobe, temp_file, truth_for};
 
 /// Every action test serves on this port; each test has its own address range.
 const PORT: &str = "2302";
@@ -37,17 +37,6 @@ fn fleet_at(range_octet: u8) -> Fleet {
         _siksim: siksim,
         truth,
     }
-}
-
-fn truth_for<'a>(
-    truth: &'a [serde_json::Value],
-    ip: &str,
-    route: Option<&str>,
-) -> &'a serde_json::Value {
-    truth
-        .iter()
-        .find(|d| d["ip"] == ip && d["route"].as_str() == route)
-        .unwrap_or_else(|| panic!("no ground truth for {ip} {route:?}"))
 }
 
 /// Every ground-truth `show` value equals the record's, where a null in the ground truth (a

@@ -84,21 +84,26 @@ impl Place {
 
     /// `git -C ARCHIVE ARGS`, which must succeed; its stdout.
     fn git(&self, args: &[&str]) -> String {
-        let git = support::require("git");
-        let mut command = Command::new(git);
-        self.env(&mut command);
-        let out = command
-            .arg("-C")
-            .arg(self.archive())
-            .args(args)
-            .output()
-            .expect("git runs");
+        let out = self.git_output(args);
         assert!(
             out.status.success(),
             "git {args:?}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8(out.stdout).expect("UTF-8")
+    }
+
+    /// The real git run on the archive as a user without any git setup would, however it ends.
+    fn git_output(&self, args: &[&str]) -> std::process::Output {
+        let git = support::require("git");
+        let mut command = Command::new(git);
+        self.env(&mut command);
+        command
+            .arg("-C")
+            .arg(self.archive())
+            .args(args)
+            .output()
+            .expect("git runs")
     }
 
     fn commits(&self) -> usize {
@@ -139,15 +144,7 @@ impl Place {
 
     /// `git fsck` finds nothing wrong, and the work tree is the last commit's.
     fn assert_valid(&self) {
-        let git = support::require("git");
-        let mut command = Command::new(git);
-        self.env(&mut command);
-        let out = command
-            .arg("-C")
-            .arg(self.archive())
-            .args(["fsck", "--full", "--strict", "--no-dangling"])
-            .output()
-            .expect("git fsck runs");
+        let out = self.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
         assert!(
             out.status.success() && out.stdout.is_empty(),
             "git fsck: {}{}",
@@ -407,15 +404,7 @@ fn commits_are_by_sikscan_where_git_has_no_identity() {
         "sikscan <sikscan@localhost>|sikscan <sikscan@localhost>"
     );
     // git itself has no identity here: a commit made by hand fails, ours did not.
-    let git = support::require("git");
-    let mut command = Command::new(git);
-    place.env(&mut command);
-    let out = command
-        .arg("-C")
-        .arg(place.archive())
-        .args(["commit", "--allow-empty", "-m", "by hand"])
-        .output()
-        .expect("git runs");
+    let out = place.git_output(&["commit", "--allow-empty", "-m", "by hand"]);
     assert!(!out.status.success(), "git has an identity after all");
 }
 
@@ -651,15 +640,7 @@ fn kill_9_mid_run_then_a_rerun_leaves_a_valid_archive_with_every_config() {
         !first_file.exists(),
         "nothing checked out before the commit"
     );
-    let git = support::require("git");
-    let mut head = Command::new(git);
-    place.env(&mut head);
-    let head = head
-        .arg("-C")
-        .arg(place.archive())
-        .args(["rev-parse", "--verify", "-q", "HEAD"])
-        .output()
-        .expect("git runs");
+    let head = place.git_output(&["rev-parse", "--verify", "-q", "HEAD"]);
     assert!(!head.status.success(), "no commit yet");
 
     // 2. Killed while writing the work tree, after the commit.

@@ -7,19 +7,7 @@ mod support;
 use sha2::{Digest, Sha256};
 use sikscan::record::{Record, Status};
 use support::fleet::{fleet, group};
-use support::{Siksim, addresses, sikprobe};
-
-/// The ground truth of one device (a TG client node by its route).
-fn truth_for<'a>(
-    truth: &'a [serde_json::Value],
-    ip: &str,
-    route: Option<&str>,
-) -> &'a serde_json::Value {
-    truth
-        .iter()
-        .find(|d| d["ip"] == ip && d["route"].as_str() == route)
-        .unwrap_or_else(|| panic!("no ground truth for {ip} {route:?}"))
-}
+use support::{Siksim, addresses, sikprobe, truth_for};
 
 /// The record of `ip` (or of its client node at `route`).
 fn record_for<'a>(records: &'a [Record], ip: &str, route: Option<&str>) -> &'a Record {

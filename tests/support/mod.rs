@@ -496,3 +496,15 @@ impl Terminal {
         Stdio::from(self.device.try_clone().expect("dup the terminal"))
     }
 }
+
+/// The ground truth (`siksim --describe`) of one device, a TG client node by its route.
+pub fn truth_for<'a>(
+    truth: &'a [serde_json::Value],
+    ip: &str,
+    route: Option<&str>,
+) -> &'a serde_json::Value {
+    truth
+        .iter()
+        .find(|d| d["ip"] == ip && d["route"].as_str() == route)
+        .unwrap_or_else(|| panic!("no ground truth for {ip} {route:?}"))
+}
