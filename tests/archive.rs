@@ -5,167 +5,12 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
 
 use sikscan::record::{RadioType, Record, Status};
-
-const BATCHSAVE: &str = env!("CARGO_BIN_EXE_batchsave");
-
-/// Generous bound for waiting on the binary: never reached unless it is broken.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// A scratch place: the archive, an empty HOME, and nothing else.
-struct Place {
-    dir: tempfile::TempDir,
-}
-
-impl Place {
-    fn new() -> Place {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::create_dir(dir.path().join("home")).expect("an empty HOME");
-        Place { dir }
-    }
-
-    fn archive(&self) -> PathBuf {
-        self.dir.path().join("archive")
-    }
-
-    fn env(&self, command: &mut Command) {
-        command
-            .env("HOME", self.dir.path().join("home"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env_remove("XDG_CONFIG_HOME")
-            .env_remove("GIT_AUTHOR_NAME")
-            .env_remove("GIT_AUTHOR_EMAIL")
-            .env_remove("GIT_COMMITTER_NAME")
-            .env_remove("GIT_COMMITTER_EMAIL")
-            .env_remove("EMAIL");
-    }
-
-    fn spawn(&self, args: &[&str]) -> Child {
-        let mut command = Command::new(BATCHSAVE);
-        self.env(&mut command);
-        command
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("batchsave starts")
-    }
-
-    /// batchsave ARGS with `records` on stdin.
-    fn batchsave(&self, args: &[&str], records: &[Record]) -> Output {
-        let mut child = self.spawn(args);
-        let mut stdin = child.stdin.take().expect("stdin piped");
-        let input = ndjson(records);
-        let writer = std::thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-        let out = child.wait_with_output().expect("batchsave finishes");
-        writer.join().expect("the writer thread");
-        out
-    }
-
-    /// `batchsave --configs ARCHIVE` with `records`, which must succeed.
-    fn save(&self, records: &[Record]) -> String {
-        let archive = self.archive();
-        let out = self.batchsave(&["--configs", archive.to_str().expect("UTF-8")], records);
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "batchsave failed: {stderr}");
-        assert!(out.stdout.is_empty(), "stdout is for data only");
-        stderr
-    }
-
-    /// `git -C ARCHIVE ARGS`, which must succeed; its stdout.
-    fn git(&self, args: &[&str]) -> String {
-        let out = self.git_output(args);
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8")
-    }
-
-    /// The real git run on the archive as a user without any git setup would, however it ends.
-    fn git_output(&self, args: &[&str]) -> std::process::Output {
-        let git = support::require("git");
-        let mut command = Command::new(git);
-        self.env(&mut command);
-        command
-            .arg("-C")
-            .arg(self.archive())
-            .args(args)
-            .output()
-            .expect("git runs")
-    }
-
-    fn commits(&self) -> usize {
-        self.git(&["rev-list", "--count", "HEAD"])
-            .trim()
-            .parse()
-            .expect("a count")
-    }
-
-    /// The files the last commit touched.
-    fn touched(&self) -> Vec<String> {
-        let mut files: Vec<String> = self
-            .git(&["diff", "--name-only", "HEAD~1", "HEAD"])
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        files.sort();
-        files
-    }
-
-    /// The index of the last commit, as rows of named cells, keyed by file.
-    fn index(&self) -> BTreeMap<String, BTreeMap<String, String>> {
-        let text = self.git(&["show", "HEAD:index.tsv"]);
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().expect("a header").split('\t').collect();
-        lines
-            .map(|line| {
-                let row: BTreeMap<String, String> = header
-                    .iter()
-                    .zip(line.split('\t'))
-                    .map(|(k, v)| ((*k).to_owned(), v.to_owned()))
-                    .collect();
-                assert_eq!(row.len(), header.len(), "a whole row: {line}");
-                (row["file"].clone(), row)
-            })
-            .collect()
-    }
-
-    /// `git fsck` finds nothing wrong, and the work tree is the last commit's.
-    fn assert_valid(&self) {
-        let out = self.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
-        assert!(
-            out.status.success() && out.stdout.is_empty(),
-            "git fsck: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn assert_clean(&self) {
-        assert_eq!(self.git(&["status", "--porcelain"]), "", "work tree = HEAD");
-    }
-}
-
-fn ndjson(records: &[Record]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for record in records {
-        serde_json::to_writer(&mut bytes, record).expect("a record serialises");
-        bytes.push(b'\n');
-    }
-    bytes
-}
+use support::archive::{Place, kill_9, ndjson, while_running};
 
 /// An EH configuration in the radio's format, for a radio named `name`.
 fn eh_config(name: &str, tx_power: u32) -> String {
@@ -254,28 +99,6 @@ const FLEET_FILES: [&str; 8] = [
     "127.204.1.6_2431.cfg",
 ];
 
-/// The subject line of the last commit.
-fn subject(place: &Place) -> String {
-    place.git(&["log", "-1", "--format=%s"]).trim().to_owned()
-}
-
-/// The radios listed under a section of the last commit's message (`changed:` ...).
-fn listed(place: &Place, section: &str) -> Vec<String> {
-    let body = place.git(&["log", "-1", "--format=%b"]);
-    let mut lines = body.lines().skip_while(|line| !line.starts_with(section));
-    lines.next();
-    lines
-        .take_while(|line| line.starts_with("  "))
-        .map(|line| {
-            line.trim()
-                .split([' ', ':'])
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
 #[test]
 fn two_runs_make_two_commits_and_the_second_touches_only_what_changed() {
     let place = Place::new();
@@ -313,7 +136,12 @@ fn two_runs_make_two_commits_and_the_second_touches_only_what_changed() {
         let on_disk = std::fs::read_to_string(place.archive().join(&file)).expect("checked out");
         assert_eq!(Some(on_disk), record.config, "{file} in the work tree");
     }
-    assert!(subject(&place).starts_with("0 changed, 8 appeared, 0 could not be read"));
+    assert!(
+        place
+            .message("HEAD")
+            .subject
+            .starts_with("0 changed, 8 appeared, 0 could not be read")
+    );
     place.assert_clean();
 
     // Three radios change (EH, BU, a TG client node), one of them through its name only.
@@ -337,12 +165,15 @@ fn two_runs_make_two_commits_and_the_second_touches_only_what_changed() {
         ]
     );
     assert!(
-        subject(&place).starts_with("3 changed, 0 appeared, 0 could not be read, 0 with unsaved"),
+        place
+            .message("HEAD")
+            .subject
+            .starts_with("3 changed, 0 appeared, 0 could not be read, 0 with unsaved"),
         "{}",
-        subject(&place)
+        place.message("HEAD").subject
     );
     assert_eq!(
-        listed(&place, "changed:"),
+        place.message("HEAD").listed("changed"),
         ["127.204.1.2.cfg", "127.204.1.3.cfg", "127.204.1.5@cn2.cfg"]
     );
     let index = place.index();
@@ -425,12 +256,17 @@ fn unsaved_changes_are_flagged_in_the_index_and_the_message() {
         "unknown for TG"
     );
     assert!(
-        subject(&place)
+        place
+            .message("HEAD")
+            .subject
             .starts_with("1 changed, 0 appeared, 0 could not be read, 1 with unsaved changes"),
         "{}",
-        subject(&place)
+        place.message("HEAD").subject
     );
-    assert_eq!(listed(&place, "with unsaved changes"), ["127.204.1.1.cfg"]);
+    assert_eq!(
+        place.message("HEAD").listed("with unsaved changes"),
+        ["127.204.1.1.cfg"]
+    );
 
     // Saving on the radio (running = startup again) changes the index line, not the file.
     let mut third = second.clone();
@@ -439,7 +275,12 @@ fn unsaved_changes_are_flagged_in_the_index_and_the_message() {
     assert_eq!(place.commits(), 3);
     assert_eq!(place.touched(), ["index.tsv"]);
     assert_eq!(place.index()["127.204.1.1.cfg"]["config_saved"], "true");
-    assert!(subject(&place).contains("0 with unsaved changes, 1 details changed"));
+    assert!(
+        place
+            .message("HEAD")
+            .subject
+            .contains("0 with unsaved changes, 1 details changed")
+    );
 }
 
 #[test]
@@ -473,11 +314,17 @@ fn a_radio_that_could_not_be_read_keeps_its_last_file() {
         "its index line too"
     );
     assert!(
-        subject(&place).starts_with("1 changed, 0 appeared, 1 could not be read"),
+        place
+            .message("HEAD")
+            .subject
+            .starts_with("1 changed, 0 appeared, 1 could not be read"),
         "{}",
-        subject(&place)
+        place.message("HEAD").subject
     );
-    assert_eq!(listed(&place, "could not be read"), ["127.204.1.4.cfg"]);
+    assert_eq!(
+        place.message("HEAD").listed("could not be read"),
+        ["127.204.1.4.cfg"]
+    );
     let body = place.git(&["log", "-1", "--format=%b"]);
     assert!(
         body.contains("127.204.1.4.cfg: prompt-timeout: no answer"),
@@ -586,26 +433,6 @@ fn big_fleet(count: usize) -> Vec<Record> {
             backup(&addr, RadioType::Eh, &name, &config)
         })
         .collect()
-}
-
-/// Polls until `done` holds while `child` runs; false when it ended first.
-fn while_running(child: &mut Child, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    loop {
-        if done() {
-            return true;
-        }
-        if child.try_wait().expect("waitable").is_some() {
-            return false;
-        }
-        assert!(start.elapsed() < PATIENCE, "timed out");
-        std::thread::sleep(Duration::from_micros(200));
-    }
-}
-
-fn kill_9(child: &mut Child) {
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
 }
 
 /// Starts batchsave on `records` into the archive, feeding them from a thread.
