@@ -360,9 +360,13 @@ fn back_up_change_three_back_up_again_git_and_sikdiff_name_exactly_those_three()
     let (snap1, snap2) = (place.path("run-1.ndjson"), place.path("run-2.ndjson"));
     let (code, events) = sikdiff(&snap1, &snap2);
     assert_eq!(code, Some(1), "differences: exit 1");
+    // Keyed by address, a client node by its route.
     let by_ip: BTreeMap<String, &Value> = events
         .iter()
-        .map(|e| (e["ip"].as_str().expect("an ip").to_owned(), e))
+        .map(|e| {
+            let key = e["route"].as_str().or(e["ip"].as_str()).expect("an ip");
+            (key.to_owned(), e)
+        })
         .collect();
     assert_eq!(events.len(), by_ip.len(), "one event per radio: {events:?}");
     let mut expected: Vec<String> = [EH, BU, TU, HUNG].iter().map(|&n| at(n)).collect();

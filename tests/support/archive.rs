@@ -170,6 +170,7 @@ impl Place {
     }
 
     /// `git fsck` finds nothing wrong.
+    #[track_caller]
     pub fn assert_valid(&self) {
         let out = self.git_output(&["fsck", "--full", "--strict", "--no-dangling"]);
         assert!(
@@ -181,6 +182,7 @@ impl Place {
     }
 
     /// The work tree and the index are the last commit's.
+    #[track_caller]
     pub fn assert_clean(&self) {
         assert_eq!(self.git(&["status", "--porcelain"]), "", "work tree = HEAD");
     }
