@@ -3,13 +3,14 @@
 # each benchmark measures in the same run (prips, jq, batchscanner 0.1.7, the netmiko pattern,
 # and siksim's targets). Loopback only, like the benchmarks it runs.
 #
-#   bench/all.sh              full sizes (about 8 minutes on 2 cores)
+#   bench/all.sh              full sizes (about 9 minutes on 2 cores)
 #   QUICK=1 bench/all.sh      smaller inputs and fleets, one run each (a few minutes)
 #
 # Runs bench/ipgen.sh, bench/batchsave.sh, bench/archive.sh (batchsave --configs),
 # bench/siksim.sh, bench/sikprobe.sh (as root only:
 # batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
-# per host against README's targets) and bench/openssh.sh (the OpenSSH transport beside
+# per host against README's targets), bench/backup.sh (sikprobe -a backup against -a scan, and
+# radios per minute over a WAN) and bench/openssh.sh (the OpenSSH transport beside
 # the native one). Each appends tab-separated result lines to $BENCH_SUMMARY (see summary() in
 # each script); this script prints them as a Markdown table with the machine it ran on. Every benchmark's own output is kept in the directory printed at
 # the end. Exit status: 0 when every benchmark ran, 1 when one failed (the others still run).
@@ -74,6 +75,11 @@ if [ "$quick" = 1 ]; then
     run sikprobe-memory env FLEET=2000 bench/sikprobe-memory.sh
 else
     run sikprobe-memory bench/sikprobe-memory.sh
+fi
+if [ "$quick" = 1 ]; then
+    run backup env BACKUP_FLEET=2000 BACKUP_WAN_FLEET=500 ROUNDS=1 bench/backup.sh
+else
+    run backup bench/backup.sh
 fi
 if [ "$quick" = 1 ]; then
     run openssh env OPENSSH_FLEET=300 bench/openssh.sh
