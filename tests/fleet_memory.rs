@@ -421,7 +421,7 @@ fn back_up_change_three_back_up_again_git_and_sikdiff_name_exactly_those_three()
 }
 
 /// A fleet of 2,296 radios (1,022 EH, 510 BU, 510 TU, 254 TG DNs with two client nodes each:
-/// 2,804 configurations, about 1.7 MB), on 127.225.0.0/20.
+/// 2,804 configurations, about 2.2 MB of text), on 127.225.0.0/20.
 fn big_fleet() -> (Fleet, String) {
     let groups = [
         ("127.225.0.0/22", "eh"),
@@ -469,8 +469,8 @@ fn assert_every_config(place: &Place, records: &[Record]) {
 }
 
 /// How the test knows batchsave was killed mid-commit: batchsave holds a run's new
-/// configurations in memory and writes them as one pack when it commits (src/archive/repo.rs,
-/// up to 32 MiB: this fleet's are under 2 MB), so a file in `objects/pack` of a new archive
+/// configurations in memory and writes them as one pack when it commits (src/archive/repo.rs;
+/// up to 32 MiB, far above this fleet's 2.2 MB), so a file in `objects/pack` of a new archive
 /// says the commit has begun; the files of the work tree are written only after the branch
 /// has moved to the new commit; and a batchsave that the signal ended (its exit status says
 /// SIGKILL) had not finished. Each kill is followed by the next run of the same pipeline.
