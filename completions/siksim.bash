@@ -23,7 +23,7 @@ _siksim() {
 
     case "${cmd}" in
         siksim)
-            opts="-f -p -q -h -V --persona --fleet --demo --port --telnet-port --seed --describe --pidfile --workers --quiet --generate --worker --help --version"
+            opts="-f -p -q -h -V --persona --fleet --demo --port --telnet-port --seed --describe --pidfile --events --workers --quiet --generate --worker --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -58,6 +58,10 @@ _siksim() {
                     return 0
                     ;;
                 --pidfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --events)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -21,6 +21,7 @@ complete -c siksim -s p -l port -d 'TCP port every device listens on' -r
 complete -c siksim -l telnet-port -d 'TCP port of the Telnet service of devices that serve Telnet (the telnet persona, groups with \'telnet = true\') [default: --port + 1, so 23 beside 22]' -r
 complete -c siksim -l seed -d 'Seed of every per-device value: the same seed serves the same fleet' -r
 complete -c siksim -l pidfile -d 'Write the process id to FILE once serving; removed on a clean stop' -r -F
+complete -c siksim -l events -d 'Append one JSON line per event (login, command, disconnect, rollback-armed, rollback-cleared, rollback-expired, reboot, up, management-cut, saved) to FILE as it happens' -r -F
 complete -c siksim -l workers -d 'Serve the fleet from N worker processes (default: one process, or as many as the open-file limit requires)' -r
 complete -c siksim -l generate -d 'Print a man page or a shell completion script' -r -f -a "man\t'The roff man page (section 1)'
 bash\t'bash completion'

@@ -168,7 +168,9 @@ fn changes_made_with_a_script_show_in_the_next_backup_until_saved() {
             "-c",
             "set system location Oslo Harbour",
             "-c",
-            "set ip 1 ip-addr 'static 127.203.2.99' prefix-len 24",
+            // Not the address: a radio given another one stops answering at its own
+            // (tests/siksim_rollback.rs).
+            "set ip 1 prefix-len 24",
         ],
         &input,
     );
@@ -190,12 +192,10 @@ fn changes_made_with_a_script_show_in_the_next_backup_until_saved() {
             .as_str()
             .expect("a location")
             .to_owned();
-        let mut expected = original
-            .replace(
-                &format!("  location {location}  name {name}\n"),
-                "  location 'Oslo Harbour'  name X\n",
-            )
-            .replace(&format!("'static {ip}'"), "'static 127.203.2.99'");
+        let mut expected = original.replace(
+            &format!("  location {location}  name {name}\n"),
+            "  location 'Oslo Harbour'  name X\n",
+        );
         let (prefix, vlan) = original
             .lines()
             .find_map(|line| line.strip_prefix("set ip 1  "))

@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser};
 use sikscan::docs::{self, DocKind};
 use sikscan::pipe::{self, DataOut, Exit};
 use sikscan::sim::describe;
+use sikscan::sim::events::Events;
 use sikscan::sim::fleet::{DEMO_BLOCK, Fleet};
 use sikscan::sim::persona::Persona;
 use sikscan::sim::server::{FD_HEADROOM, Server};
@@ -33,8 +34,9 @@ auth_methods, algorithms, clock_offset_s, show (parsed show values with batchsca
 names; values that move are null), route, parent, reachable (TG CNs), config (the running configuration's text at start; TG: what
 'show startup' prints), startup_config and config_saved (EH/BU/TU), behaviour, telnet (for
 devices that serve Telnet: port, and the status, model, name, sw, sn and prompt that
-'sikprobe --transport telnet' reports) and check (what 'sikprobe --check ssh,telnet' reports:
-ssh, telnet, status).
+'sikprobe --transport telnet' reports), check (what 'sikprobe --check ssh,telnet' reports:
+ssh, telnet, status) and rollback (the armed rollback timeout in seconds, null: disarmed, as
+every radio starts).
 
 The fleet comes from SPEC arguments (the ipgen grammar: 127.1.0.0/24, 127.1.0.1-127.1.0.9,
 127.1.1-3.*) served as one --persona, from a --fleet file, or from --demo (254 devices on
@@ -56,9 +58,11 @@ Group keys: addresses, persona, model, name, location, banner (true/false), user
 cns, unreachable_cns (TG), login_delay, response_delay (durations: 500ms, 2s), hang_on
 (command prefix), close_on (command prefix: commands starting with it print half their output,
 then the session closes), unsaved_changes (EH/BU/TU: true starts the radio with a location its
-startup configuration does not have), log_bytes (size of 'show log'), page_lines (pager), legacy_only,
-kbd_interactive_only, telnet (true: also serve the CLI over Telnet). Any radio persona accepts
-the behaviour keys.
+startup configuration does not have), reboot_time (EH/BU/TU: how long a radio whose rollback
+timer ran out stays down, default 60s), rf_down_on (EH: an accepted command starting with this
+prefix takes the RF link down until the next reboot), log_bytes (size of 'show log'),
+page_lines (pager), legacy_only, kbd_interactive_only, telnet (true: also serve the CLI over
+Telnet). Any radio persona accepts the behaviour keys.
 
 Personas:
   eh               EtherHaul: EH-710TX, EH-600TX, EH-1200F, or EH-8010FX (no banner: clients
@@ -103,6 +107,22 @@ display', saved by 'copy running-configuration startup-configuration') and TG 's
 (paged every 20 lines, the '--More--' erased with backspaces and ESC[2K), all kept for the life
 of the process.
 Commands also run on exec channels (ssh host 'show system').
+
+EH/BU/TU radios have the rollback timer: 'set rollback timeout N' (N seconds, 0-86400; 0
+disarms) answers 'Set done: rollbacktimeout: N', 'clear rollback' answers 'rollback cleared',
+'show rollback' says 'rollback timeout                   : not started' or the armed N. While
+armed, every command in any session starts the timer over; when it runs out, the radio reboots:
+its sessions end, its address refuses connections for reboot_time, then it listens again
+running its startup configuration (unsaved changes gone, timer disarmed, RF link up, uptime
+from zero; the clock is kept). 'set ip 1 ip-addr 'static X'' with X not the radio's own
+address is answered, then cuts management: every session ends and the address refuses
+connections until a reboot (never, unless the timer is armed).
+
+--events FILE appends one JSON line per event as it happens: {t_ms, ip, node (a TG client
+node, else null), session (unique per connection, null for the radio's own events), event,
+command (command events only)}, event one of login, command, disconnect, rollback-armed,
+rollback-cleared, rollback-expired, reboot (down: sessions gone, connects refused), up
+(listening again), management-cut, saved. Passwords are never logged.
 
 Once every listener is up, siksim prints one line on stderr:
   siksim: ready: N addresses, M listening on port P, pid PID
@@ -179,6 +199,12 @@ struct Args {
     /// Write the process id to FILE once serving; removed on a clean stop.
     #[arg(long, value_name = "FILE")]
     pidfile: Option<PathBuf>,
+
+    /// Append one JSON line per event (login, command, disconnect, rollback-armed,
+    /// rollback-cleared, rollback-expired, reboot, up, management-cut, saved) to FILE as it
+    /// happens.
+    #[arg(long, value_name = "FILE")]
+    events: Option<PathBuf>,
 
     /// Serve the fleet from N worker processes (default: one process, or as many as the
     /// open-file limit requires).
@@ -257,13 +283,19 @@ fn telnet_port(args: &Args) -> anyhow::Result<u16> {
 
 async fn serve(fleet: Fleet, limit: u64, telnet_port: u16, args: &Args) -> anyhow::Result<Exit> {
     use tokio::signal::unix::{SignalKind, signal};
+    let events = match &args.events {
+        Some(path) => Events::open(path)
+            .with_context(|| format!("cannot open the events log {}", path.display()))?,
+        None => Events::default(),
+    };
+    let ports = (args.port, telnet_port);
     // Install the handlers before announcing readiness, so a stop right after it is clean.
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let addresses = fleet.len();
     if let Some((k, n)) = args.worker {
         let part = workers::slice(addresses, k, n);
-        let server = Server::start(fleet, args.seed, args.port, telnet_port, part).await?;
+        let server = Server::start(fleet, args.seed, ports, part, events).await?;
         eprintln!("{}{} listening", workers::WORKER_READY, server.listening());
         tokio::select! {
             _ = interrupt.recv() => {}
@@ -276,7 +308,7 @@ async fn serve(fleet: Fleet, limit: u64, telnet_port: u16, args: &Args) -> anyho
         .workers
         .map_or(needed, |n| usize::from(n).max(needed).min(addresses));
     let (server, mut pool, listening) = if count == 1 && args.workers.is_none() {
-        let server = Server::start(fleet, args.seed, args.port, telnet_port, 0..addresses).await?;
+        let server = Server::start(fleet, args.seed, ports, 0..addresses, events).await?;
         let listening = server.listening();
         (Some(server), None, listening)
     } else {

@@ -88,6 +88,17 @@ pub trait Cli: Send {
     fn pager_erase(&self) -> &'static [u8] {
         b"\r        \r"
     }
+
+    /// Called once the answer to the last command (and the prompt after it) has been handed
+    /// to the client: what a command sets off after answering (a radio applying a new
+    /// management address) happens here, so that the answer goes out first.
+    fn answered(&mut self) {}
+
+    /// The node the session is on when it is not the address's own device (a TG client node
+    /// reached with `connect`), for the events log.
+    fn node_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The words of a command, whitespace-normalised.

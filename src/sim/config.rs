@@ -70,6 +70,15 @@ impl Settings {
         }
         settings
     }
+
+    /// The startup configuration's settings: the last saved, or the ones saved when the
+    /// radio started.
+    pub fn startup(radio: &Radio, changes: &Changes) -> Settings {
+        changes
+            .saved
+            .clone()
+            .unwrap_or_else(|| Settings::saved_at_start(radio))
+    }
 }
 
 /// A value as the configuration prints it: single-quoted when it holds a space.

@@ -77,7 +77,11 @@ pub struct Record {
     pub startup_config: Option<String>,
     /// EH/BU/TU: whether the two agree (false for a radio with `unsaved_changes`).
     pub config_saved: Option<bool>,
-    /// Behaviour parameters worth knowing (delays, hang, page length, log size).
+    /// The armed rollback timeout in seconds, or null when disarmed (siksim starts every
+    /// radio disarmed; only EH/BU/TU radios have the timer).
+    pub rollback: Option<u64>,
+    /// Behaviour parameters worth knowing (delays, hang, page length, log size; for EH/BU/TU
+    /// radios the reboot time, and the command prefix that takes the RF link down).
     pub behaviour: Value,
     /// What `sikprobe --transport telnet` reports, when the device also (or only) serves its
     /// CLI over Telnet; null otherwise.
@@ -330,6 +334,15 @@ fn describe(
     if p.unsaved_changes {
         behaviour.insert("unsaved_changes".into(), true.into());
     }
+    if device.reboots() {
+        behaviour.insert(
+            "reboot_time".into(),
+            humantime::format_duration(p.reboot_time).to_string().into(),
+        );
+    }
+    if let Some(prefix) = &p.rf_down_on {
+        behaviour.insert("rf_down_on".into(), prefix.clone().into());
+    }
     if let Some(lines) = p.page_lines {
         behaviour.insert("page_lines".into(), lines.into());
     }
@@ -368,6 +381,7 @@ fn describe(
         config: None,
         startup_config: None,
         config_saved: None,
+        rollback: None,
         behaviour: Value::Object(behaviour),
         telnet: telnet_truth(device, telnet_port),
         check: Some(check),
@@ -438,6 +452,7 @@ fn describe(
                         .then(|| config::text(&config::tg_startup_lines(cn, &cn.location))),
                     startup_config: None,
                     config_saved: None,
+                    rollback: None,
                     behaviour: Value::Object(Map::new()),
                     telnet: None,
                     check: None,

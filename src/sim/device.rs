@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use super::cli::Cli;
 use super::eh::SikluCli;
+use super::events::{Logged, SessionLog};
 use super::host::{LinuxCli, ROUTER_BANNER, RouterCli};
 use super::identity::Radio;
 use super::persona::{Persona, Profile, RadioType};
@@ -93,18 +94,30 @@ impl Device {
         }
     }
 
-    /// A fresh command line for one session; `None` for devices without SSH.
-    pub fn cli(&self, seed: u64, registry: &Registry) -> Option<Box<dyn Cli>> {
-        Some(match &self.kind {
+    /// A fresh command line for the session `log`, its commands logged when the events log
+    /// is on; `None` for devices without a command line.
+    pub fn cli(&self, seed: u64, registry: &Registry, log: &SessionLog) -> Option<Box<dyn Cli>> {
+        let cli: Box<dyn Cli> = match &self.kind {
             Kind::Siklu(radio) => Box::new(SikluCli::new(
                 (**radio).clone(),
                 registry.clone(),
-                self.profile.log_bytes,
+                &self.profile,
+                log.clone(),
             )),
             Kind::Tg(tg) => Box::new(TgCli::new((**tg).clone(), registry.clone())),
             Kind::Linux => Box::new(LinuxCli::new(seed, self.ip, &self.profile.user)),
             Kind::Router => Box::new(RouterCli),
             Kind::Closed | Kind::Silent | Kind::BlackHole | Kind::Garbage => return None,
+        };
+        Some(if log.logs() {
+            Box::new(Logged::new(cli, log.clone(), &self.profile.password))
+        } else {
+            cli
         })
+    }
+
+    /// True for the radios that have a rollback timer and reboot (EH, BU, TU).
+    pub fn reboots(&self) -> bool {
+        matches!(self.kind, Kind::Siklu(_))
     }
 }

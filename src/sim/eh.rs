@@ -1,11 +1,19 @@
 //! The EtherHaul and classic MultiHaul (BU/TU) command line: flat `key : value` outputs in
-//! the sample formats of reference §4.1.1, `Error: …` messages, `set system …`, `set ip 1 …`,
-//! `set rf tx-power …`, and the configuration's `copy … display` and save.
+//! the sample formats of reference §4.1.1, `Error: …` messages, `set system …`, `set ip 1 …`
+//! (a static address other than the radio's own cuts management once answered),
+//! `set rf tx-power …`, the rollback timer (`set rollback timeout N`, `clear rollback`,
+//! `show rollback`; every command restarts it), and the configuration's `copy … display` and
+//! save.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use super::cli::{Cli, Reply, field, quoted, quoted_words, rest_after, words};
 use super::config::{self, Settings};
+use super::events::{Event, SessionLog};
 use super::identity::{Radio, dhms};
-use super::persona::RadioType;
+use super::life::{Life, parse_timeout};
+use super::persona::{Profile, RadioType};
 use super::state::{Clock, NodeKey, Registry};
 
 /// The unknown-command answer (contains the reference's `Error:` marker).
@@ -17,25 +25,57 @@ pub const SET_DONE: &str = "Set done: system";
 /// The answer to `copy running-configuration startup-configuration`.
 pub const COPY_DONE: &str = "Copy done: running-configuration to startup-configuration";
 
+/// The answer to `clear rollback`.
+pub const ROLLBACK_CLEARED: &str = "rollback cleared";
+
+/// The `show rollback` key, padded as the radio prints it (the colon in column 36).
+const ROLLBACK_WIDTH: usize = 35;
+
+/// What `show rf` reports for cinr and rssi while the link is down.
+const LINK_DOWN_DB: i64 = -128;
+
 /// One session's view of an EH/BU/TU radio.
 pub struct SikluCli {
     radio: Radio,
     registry: Registry,
     key: NodeKey,
     log_bytes: Option<u64>,
+    rf_down_on: Option<String>,
+    life: Arc<Life>,
+    log: SessionLog,
+    /// A `set ip` moved the management address away; the cut follows the answer.
+    cut_pending: bool,
 }
 
 impl SikluCli {
-    /// A CLI on `radio`, whose changes persist in `registry`; `log_bytes` makes `show log`
-    /// that long.
-    pub fn new(radio: Radio, registry: Registry, log_bytes: Option<u64>) -> SikluCli {
+    /// A CLI on `radio` served with `profile`, whose changes persist in `registry`, for the
+    /// session `log`.
+    pub fn new(radio: Radio, registry: Registry, profile: &Profile, log: SessionLog) -> SikluCli {
         let key = (radio.ip, None);
+        let life = registry.life(radio.ip);
         SikluCli {
             radio,
             registry,
             key,
-            log_bytes,
+            log_bytes: profile.log_bytes,
+            rf_down_on: profile.rf_down_on.clone(),
+            life,
+            log,
+            cut_pending: false,
         }
+    }
+
+    /// Seconds the radio has been up.
+    fn uptime(&self) -> u64 {
+        self.since_boot(self.radio.uptime_at_start)
+    }
+
+    /// Seconds since something that was `at_start` seconds old when siksim started, and that
+    /// a reboot starts over (the uptime, a link's connect time).
+    fn since_boot(&self, at_start: u64) -> u64 {
+        self.life
+            .since_boot()
+            .unwrap_or_else(|| at_start + self.registry.elapsed())
     }
 
     fn clock(&self) -> Clock {
@@ -60,7 +100,7 @@ impl SikluCli {
             ["system"] => {
                 let changes = self.registry.get(&self.key);
                 let clock = self.clock();
-                let uptime = r.uptime_at_start + self.registry.elapsed();
+                let uptime = self.uptime();
                 let f = |k: &str, v: String| field(&format!("system {k}"), 26, v);
                 vec![
                     f("description", r.model.clone()),
@@ -120,12 +160,17 @@ impl SikluCli {
                 let ptx = self.registry.get(&self.key).tx_power.unwrap_or(rf.ptx);
                 let f = |k: &str, v: String| field(&format!("rf {k}"), 26, v);
                 let e_band = !r.model.starts_with("EH-600");
+                let (oper, cinr, rssi) = if self.life.rf_down() {
+                    ("down", LINK_DOWN_DB, LINK_DOWN_DB)
+                } else {
+                    (rf.oper, rf.cinr, rf.rssi)
+                };
                 let mut lines = vec![
-                    f("operational", rf.oper.into()),
+                    f("operational", oper.into()),
                     f("tx-state", "normal".into()),
                     f("rx-state", "normal".into()),
-                    f("cinr", rf.cinr.to_string()),
-                    f("rssi", rf.rssi.to_string()),
+                    f("cinr", cinr.to_string()),
+                    f("rssi", rssi.to_string()),
                     f("ptx", ptx.to_string()),
                 ];
                 if e_band {
@@ -183,29 +228,30 @@ impl SikluCli {
                     f("tx-sector", "12".into()),
                 ]
             }
-            ["remote-terminal-unit"] if r.radio_type == RadioType::Bu => {
-                let elapsed = self.registry.elapsed();
-                r.rtus
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(i, rtu)| {
-                        let f = |k: &str, v: String| {
-                            field(&format!("remote-terminal-unit {} {k}", i + 1), 38, v)
-                        };
-                        vec![
-                            f("eth-port", "eth1".into()),
-                            f("mac", rtu.mac.clone()),
-                            f("name", rtu.name.clone()),
-                            f("status", "connected".into()),
-                            f("association", "associated".into()),
-                            f("tx-mcs", rtu.tx_mcs.to_string()),
-                            f("rssi", rtu.rssi.to_string()),
-                            f("signal-quality", rtu.quality.to_string()),
-                            f("connect-time", dhms(rtu.connect_seconds + elapsed, 4)),
-                        ]
-                    })
-                    .collect()
-            }
+            ["remote-terminal-unit"] if r.radio_type == RadioType::Bu => r
+                .rtus
+                .iter()
+                .enumerate()
+                .flat_map(|(i, rtu)| {
+                    let f = |k: &str, v: String| {
+                        field(&format!("remote-terminal-unit {} {k}", i + 1), 38, v)
+                    };
+                    vec![
+                        f("eth-port", "eth1".into()),
+                        f("mac", rtu.mac.clone()),
+                        f("name", rtu.name.clone()),
+                        f("status", "connected".into()),
+                        f("association", "associated".into()),
+                        f("tx-mcs", rtu.tx_mcs.to_string()),
+                        f("rssi", rtu.rssi.to_string()),
+                        f("signal-quality", rtu.quality.to_string()),
+                        f(
+                            "connect-time",
+                            dhms(self.since_boot(rtu.connect_seconds), 4),
+                        ),
+                    ]
+                })
+                .collect(),
             ["terminal-unit"] if r.radio_type == RadioType::Tu => {
                 let (bu_mac, link) = r.tu_link.as_ref()?;
                 let f = |k: &str, v: String| field(&format!("terminal-unit {k}"), 32, v);
@@ -220,10 +266,17 @@ impl SikluCli {
                     f("signal-quality", link.quality.to_string()),
                     f(
                         "connect-time",
-                        dhms(link.connect_seconds + self.registry.elapsed(), 4),
+                        dhms(self.since_boot(link.connect_seconds), 4),
                     ),
                 ]
             }
+            ["rollback"] => vec![field(
+                "rollback timeout",
+                ROLLBACK_WIDTH,
+                self.life
+                    .rollback()
+                    .map_or_else(|| "not started".to_owned(), |s| s.to_string()),
+            )],
             _ => return None,
         };
         Some(lines)
@@ -298,42 +351,31 @@ impl SikluCli {
                 return Reply::error(format!("Error: Invalid value '{value}' for {attribute}"), 1);
             }
         }
+        self.cut_pending = moves_away(changes.ip_addr.as_deref(), self.radio.ip);
         self.set(|c| *c = changes, "Set done: ip 1")
     }
 
-    /// `set rf tx-power N` (EH only).
-    fn set_rf(&mut self, pairs: &[String]) -> Reply {
-        match pairs {
-            [attribute, value] if attribute == "tx-power" => match value.parse::<i64>() {
-                Ok(power) if (-10..=20).contains(&power) => {
-                    self.set(|c| c.tx_power = Some(power), "Set done: rf")
-                }
-                _ => Reply::error(format!("Error: Invalid value '{value}' for tx-power"), 1),
-            },
-            _ => Reply::error(UNKNOWN, 1),
+    /// `set rollback timeout N`: arms the timer (N = 0 disarms it).
+    fn set_rollback(&mut self, value: Option<&str>) -> Reply {
+        let Some(value) = value else {
+            return Reply::error("Error: Invalid value: missing argument", 1);
+        };
+        match parse_timeout(value) {
+            Some(timeout_s) => {
+                self.life.arm(timeout_s);
+                self.log.emit(if timeout_s == 0 {
+                    Event::RollbackCleared
+                } else {
+                    Event::RollbackArmed
+                });
+                Reply::line(format!("Set done: rollbacktimeout: {timeout_s}"))
+            }
+            None => Reply::error(format!("Error: Invalid value '{value}' for timeout"), 1),
         }
     }
 
-    /// The running configuration's lines.
-    fn running(&self) -> Vec<String> {
-        let settings = Settings::running(&self.radio, &self.registry.get(&self.key));
-        config::eh_lines(&self.radio, &settings)
-    }
-
-    /// The startup configuration's lines: the last saved, or the one the radio started with.
-    fn startup(&self) -> Vec<String> {
-        self.registry.get(&self.key).saved.unwrap_or_else(|| {
-            config::eh_lines(&self.radio, &Settings::saved_at_start(&self.radio))
-        })
-    }
-}
-
-impl Cli for SikluCli {
-    fn prompt(&self) -> String {
-        format!("{}>", quoted(&self.name()))
-    }
-
-    fn execute(&mut self, line: &str) -> Reply {
+    /// The answer to a command line, before the effects every command has.
+    fn run(&mut self, line: &str) -> Reply {
         let words = words(line);
         match words.as_slice() {
             ["show", what @ ..] if !what.is_empty() => match self.show(what) {
@@ -356,15 +398,101 @@ impl Cli for SikluCli {
                     _ => Reply::error(UNKNOWN, 1),
                 }
             }
+            ["set", "rollback", "timeout", rest @ ..] if rest.len() <= 1 => {
+                self.set_rollback(rest.first().copied())
+            }
+            ["clear", "rollback"] => {
+                self.life.clear();
+                self.log.emit(Event::RollbackCleared);
+                Reply::line(ROLLBACK_CLEARED)
+            }
             ["copy", "running-configuration", "display"] => Reply::ok(self.running()),
             ["copy", "startup-configuration", "display"] => Reply::ok(self.startup()),
             ["copy", "running-configuration", "startup-configuration"] => {
-                let running = self.running();
-                self.set(|c| c.saved = Some(running), COPY_DONE)
+                let settings = self.settings();
+                let reply = self.set(|c| c.saved = Some(settings), COPY_DONE);
+                self.log.emit(Event::Saved);
+                reply
             }
             ["exit"] | ["quit"] | ["logout"] => Reply::close(),
             _ => Reply::error(UNKNOWN, 1),
         }
+    }
+
+    /// `set rf tx-power N` (EH only).
+    fn set_rf(&mut self, pairs: &[String]) -> Reply {
+        match pairs {
+            [attribute, value] if attribute == "tx-power" => match value.parse::<i64>() {
+                Ok(power) if (-10..=20).contains(&power) => {
+                    self.set(|c| c.tx_power = Some(power), "Set done: rf")
+                }
+                _ => Reply::error(format!("Error: Invalid value '{value}' for tx-power"), 1),
+            },
+            _ => Reply::error(UNKNOWN, 1),
+        }
+    }
+
+    /// The running settings.
+    fn settings(&self) -> Settings {
+        Settings::running(&self.radio, &self.registry.get(&self.key))
+    }
+
+    /// The running configuration's lines.
+    fn running(&self) -> Vec<String> {
+        config::eh_lines(&self.radio, &self.settings())
+    }
+
+    /// The startup configuration's lines: the last saved, or the one the radio started with.
+    fn startup(&self) -> Vec<String> {
+        let settings = Settings::startup(&self.radio, &self.registry.get(&self.key));
+        config::eh_lines(&self.radio, &settings)
+    }
+
+    /// Carries out a management cut a `set ip` set off.
+    fn cut_if_pending(&mut self) {
+        if std::mem::take(&mut self.cut_pending) {
+            self.life.cut(self.log.id());
+        }
+    }
+}
+
+/// True when `ip_addr` (`static A.B.C.D` or `dhcp`) is a static address other than `own`: the
+/// radio stops answering at its address once it applies it.
+pub fn moves_away(ip_addr: Option<&str>, own: Ipv4Addr) -> bool {
+    ip_addr
+        .and_then(|value| value.strip_prefix("static "))
+        .and_then(|address| address.parse::<Ipv4Addr>().ok())
+        .is_some_and(|address| address != own)
+}
+
+impl Drop for SikluCli {
+    /// A session that ended before its answer was sent still moved the address.
+    fn drop(&mut self) {
+        self.cut_if_pending();
+    }
+}
+
+impl Cli for SikluCli {
+    fn prompt(&self) -> String {
+        format!("{}>", quoted(&self.name()))
+    }
+
+    fn execute(&mut self, line: &str) -> Reply {
+        // Any command, accepted or not, is activity: an armed timer starts over.
+        self.life.command();
+        let reply = self.run(line);
+        let takes_rf_down = self
+            .rf_down_on
+            .as_deref()
+            .is_some_and(|prefix| line.trim().starts_with(prefix));
+        if takes_rf_down && reply.status == 0 {
+            self.life.take_rf_down();
+        }
+        reply
+    }
+
+    fn answered(&mut self) {
+        self.cut_if_pending();
     }
 }
 
@@ -413,6 +541,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
+    use crate::sim::events::Events;
     use crate::sim::fleet::Fleet;
 
     fn cli(host: u8) -> SikluCli {
@@ -420,7 +549,8 @@ mod tests {
         let ip = Ipv4Addr::new(127, 77, 0, host);
         let profile = fleet.profile(ip).expect("served");
         let radio = Radio::new(1, ip, profile, profile.radio.expect("a radio"));
-        SikluCli::new(radio, Registry::new(), None)
+        let log = SessionLog::new(Events::default(), ip);
+        SikluCli::new(radio, Registry::new(), profile, log)
     }
 
     #[test]
@@ -473,6 +603,114 @@ mod tests {
         );
         assert_eq!(startup(&mut eh), changed);
         assert!(cli(100).execute("set rf tx-power 5").lines == [UNKNOWN]);
+    }
+
+    #[test]
+    fn the_rollback_timer_answers_as_the_firmware_does() {
+        let mut eh = cli(1);
+        let show = |eh: &mut SikluCli| eh.execute("show rollback").lines;
+        // The line as EtherHaul firmware prints it, byte for byte.
+        assert_eq!(
+            show(&mut eh),
+            ["rollback timeout                   : not started"]
+        );
+        assert_eq!(
+            eh.execute("set rollback timeout 9000").lines,
+            ["Set done: rollbacktimeout: 9000"]
+        );
+        assert_eq!(show(&mut eh), ["rollback timeout                   : 9000"]);
+        assert_eq!(eh.execute("clear rollback").lines, [ROLLBACK_CLEARED]);
+        assert_eq!(
+            show(&mut eh)[0],
+            field("rollback timeout", 35, "not started")
+        );
+        eh.execute("set rollback timeout 5");
+        assert_eq!(
+            eh.execute("set rollback timeout 0").lines,
+            ["Set done: rollbacktimeout: 0"]
+        );
+        assert_eq!(eh.life.rollback(), None, "0 disarms");
+        for bad in [
+            "set rollback timeout 86401",
+            "set rollback timeout five",
+            "set rollback timeout -1",
+            "set rollback timeout",
+        ] {
+            let reply = eh.execute(bad);
+            assert!(
+                reply.status == 1 && reply.lines[0].starts_with("Error: Invalid value"),
+                "{bad}: {reply:?}"
+            );
+        }
+        assert_eq!(eh.execute("set rollback timeout 5 6").lines, [UNKNOWN]);
+        assert_eq!(eh.execute("set rollback").lines, [UNKNOWN]);
+        assert_eq!(eh.life.rollback(), None);
+    }
+
+    #[test]
+    fn a_foreign_static_address_cuts_management_once_answered() {
+        let mut eh = cli(1);
+        let own = eh.radio.ip;
+        assert!(!moves_away(Some(&format!("static {own}")), own));
+        assert!(!moves_away(Some("dhcp"), own));
+        assert!(!moves_away(None, own));
+        assert!(moves_away(Some("static 10.1.2.3"), own));
+        eh.execute(&format!("set ip 1 ip-addr 'static {own}'"));
+        assert!(!eh.cut_pending, "its own address: no cut");
+        assert_eq!(
+            eh.execute("set ip 1 ip-addr 'static 10.1.2.3'").lines,
+            ["Set done: ip 1"]
+        );
+        assert!(eh.cut_pending, "held until the answer is out");
+        eh.answered();
+        assert!(!eh.cut_pending);
+    }
+
+    #[test]
+    fn a_reboot_runs_the_saved_settings() {
+        let mut eh = cli(1);
+        let registry = eh.registry.clone();
+        eh.execute("set system name Saved");
+        eh.execute("copy running-configuration startup-configuration");
+        eh.execute("set system name Unsaved");
+        eh.execute("set rf tx-power 3");
+        let saved = eh.execute("copy startup-configuration display").lines;
+        registry.update(eh.key.clone(), |changes| {
+            let startup = Settings::startup(&eh.radio, changes);
+            *changes = changes.rebooted(&startup);
+        });
+        assert_eq!(
+            eh.execute("copy running-configuration display").lines,
+            saved
+        );
+        assert_eq!(eh.name(), "Saved");
+    }
+
+    #[test]
+    fn the_rf_down_prefix_takes_the_link_down_when_accepted() {
+        let fleet = Fleet::parse(
+            "f.toml",
+            "[[group]]\naddresses = \"127.228.0.1\"\npersona = \"eh\"\nrf_down_on = \"set rf\"\n",
+            false,
+        )
+        .expect("valid");
+        let ip = Ipv4Addr::new(127, 228, 0, 1);
+        let profile = fleet.profile(ip).expect("served");
+        let radio = Radio::new(1, ip, profile, RadioType::Eh);
+        let log = SessionLog::new(Events::default(), ip);
+        let mut eh = SikluCli::new(radio, Registry::new(), profile, log);
+        let oper = |eh: &mut SikluCli| eh.execute("show rf").lines;
+        assert!(eh.execute("set rf tx-power 99").status == 1);
+        assert!(!eh.life.rf_down(), "a rejected command changes nothing");
+        assert_eq!(eh.execute("set rf tx-power 5").lines, ["Set done: rf"]);
+        let lines = oper(&mut eh);
+        for expected in [
+            field("rf operational", 26, "down"),
+            field("rf cinr", 26, -128),
+            field("rf rssi", 26, -128),
+        ] {
+            assert!(lines.contains(&expected), "{expected}: {lines:?}");
+        }
     }
 
     #[test]

@@ -119,6 +119,10 @@ const HUGE_LOG_BYTES: u64 = 4 << 20;
 /// Default lines per page of the pager persona.
 const PAGER_LINES: u32 = 10;
 
+/// How long an EH/BU/TU radio takes to reboot when its rollback timer runs out: about what
+/// an EtherHaul takes from power-on to answering SSH again.
+pub const REBOOT_TIME: Duration = Duration::from_secs(60);
+
 /// Default delays of the slow persona.
 const SLOW_LOGIN: Duration = Duration::from_secs(2);
 const SLOW_RESPONSE: Duration = Duration::from_millis(500);
@@ -198,6 +202,8 @@ struct GroupFile {
     hang_on: Option<String>,
     close_on: Option<String>,
     unsaved_changes: Option<bool>,
+    reboot_time: Option<String>,
+    rf_down_on: Option<String>,
     log_bytes: Option<u64>,
     page_lines: Option<u32>,
     legacy_only: Option<bool>,
@@ -282,6 +288,8 @@ impl Fleet {
             hang_on: None,
             close_on: None,
             unsaved_changes: None,
+            reboot_time: None,
+            rf_down_on: None,
             log_bytes: None,
             page_lines: None,
             legacy_only: None,
@@ -449,6 +457,22 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         // A TG node's changes take effect as they are made: `show startup` shows them.
         return Err("unsaved_changes applies to EH, BU and TU radios only".to_owned());
     }
+    if !matches!(radio, Some(RadioType::Eh | RadioType::Bu | RadioType::Tu))
+        && group.reboot_time.is_some()
+    {
+        // Only a rollback timer reboots a simulated radio, and TG radios have none.
+        return Err("reboot_time applies to EH, BU and TU radios only".to_owned());
+    }
+    if let Some(prefix) = &group.rf_down_on {
+        if radio != Some(RadioType::Eh) {
+            return Err(
+                "rf_down_on applies to EH radios only (the others have no 'show rf')".to_owned(),
+            );
+        }
+        if prefix.trim().is_empty() {
+            return Err("rf_down_on must be a command prefix, not empty".to_owned());
+        }
+    }
     let cns = group.cns.unwrap_or(2);
     let unreachable_cns = group.unreachable_cns.unwrap_or(0);
     if unreachable_cns > cns {
@@ -481,6 +505,7 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         group.response_delay.as_deref(),
         if slow { SLOW_RESPONSE } else { Duration::ZERO },
     )?;
+    let reboot_time = duration("reboot_time", group.reboot_time.as_deref(), REBOOT_TIME)?;
     let hang_on = group
         .hang_on
         .or_else(|| (persona == Persona::Hang).then(|| "show".to_owned()));
@@ -517,6 +542,8 @@ fn resolve(group: GroupFile, user: &str, password: &str) -> Result<Profile, Stri
         hang_on,
         close_on: group.close_on,
         unsaved_changes: group.unsaved_changes.unwrap_or(false),
+        reboot_time,
+        rf_down_on: group.rf_down_on,
         log_bytes,
         page_lines,
         legacy_only: group.legacy_only.unwrap_or(persona == Persona::LegacyOnly),
@@ -587,6 +614,22 @@ mod tests {
             (
                 "[[group]]\naddresses = \"127.0.0.1\"\npersona = \"tg\"\ncns = 1\nunreachable_cns = 2\n",
                 "more than cns",
+            ),
+            (
+                "[[group]]\naddresses = \"127.0.0.1\"\npersona = \"eh\"\nreboot_time = \"later\"\n",
+                "reboot_time 'later'",
+            ),
+            (
+                "[[group]]\naddresses = \"127.0.0.1\"\npersona = \"tg\"\nreboot_time = \"2s\"\n",
+                "reboot_time applies to EH, BU and TU",
+            ),
+            (
+                "[[group]]\naddresses = \"127.0.0.1\"\npersona = \"bu\"\nrf_down_on = \"set rf\"\n",
+                "rf_down_on applies to EH radios only",
+            ),
+            (
+                "[[group]]\naddresses = \"127.0.0.1\"\npersona = \"eh\"\nrf_down_on = \" \"\n",
+                "rf_down_on must be a command prefix",
             ),
         ];
         for (text, expected) in cases {

@@ -11,6 +11,8 @@
 //!   router) behind the [`cli::Cli`] trait;
 //! - [`state`]: what sessions change (clock, name, location, address, tx power, the saved
 //!   configuration), kept for the process life;
+//! - [`life`]: a radio's rollback timer, RF link, management cut and boots;
+//! - [`events`]: the events log of `--events` (logins, commands, reboots, …);
 //! - [`config`]: the configuration text generated from a radio's state;
 //! - [`session`]: the terminal (echo, CRLF, double prompt, pager, slow and hanging replies);
 //! - [`server`]: listeners, failure endpoints and the russh server;
@@ -23,9 +25,11 @@ pub mod config;
 pub mod describe;
 pub mod device;
 pub mod eh;
+pub mod events;
 pub mod fleet;
 pub mod host;
 pub mod identity;
+pub mod life;
 pub mod persona;
 pub mod server;
 pub mod session;

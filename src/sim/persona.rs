@@ -191,6 +191,11 @@ pub struct Profile {
     pub close_on: Option<String>,
     /// The radio starts with changes its startup configuration does not have.
     pub unsaved_changes: bool,
+    /// EH/BU/TU: how long a reboot (a rollback timer running out) keeps the radio down.
+    pub reboot_time: Duration,
+    /// EH: an accepted command starting with this text takes the RF link down until the
+    /// radio reboots.
+    pub rf_down_on: Option<String>,
     /// Size of the `show log` output, in bytes, when it is made huge.
     pub log_bytes: Option<u64>,
     /// Lines per page before `--More--`, when the pager is on.

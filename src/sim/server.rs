@@ -10,12 +10,19 @@
 //! Black hole: a listener with a backlog of 0 that never accepts, its accept queue filled by
 //! siksim's own connections. Linux drops SYNs to a listener whose accept queue is full, so a
 //! client's connect retransmits until its own timeout: a connect timeout on loopback.
+//!
+//! Reboots and management cuts: one task per address owns its listeners (SSH, Telnet) and the
+//! sessions they accepted. When the radio's [`Life`] ends a boot, the task closes the
+//! listeners (connects are then refused), ends every session (an SSH disconnect queued behind
+//! what the session already sent, then the socket shut down), and for a reboot puts the
+//! startup configuration back, waits the profile's `reboot_time` and listens again.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4};
 use std::ops::Range;
+use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,15 +30,22 @@ use rand::SeedableRng;
 use russh::keys::ssh_key::private::{Ed25519Keypair, RsaKeypair};
 use russh::keys::{Algorithm, PrivateKey};
 use russh::server::{Auth, Config, Handle, Handler, Msg, Response, Session};
-use russh::{Channel, ChannelId, MethodKind, MethodSet, Preferred, SshId, cipher, kex, mac};
+use russh::{
+    Channel, ChannelId, Disconnect, MethodKind, MethodSet, Preferred, SshId, cipher, kex, mac,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
 
+use super::config::Settings;
 use super::device::{Device, Kind};
+use super::eh::moves_away;
+use super::events::{Event, Events, SessionLog, Visit};
 use super::fleet::Fleet;
-use super::identity::Draw;
+use super::identity::{Draw, Radio};
+use super::life::{Fate, Life};
 use super::persona::Persona;
 use super::session::{self, Behaviour, End, Output};
 use super::state::Registry;
@@ -45,6 +59,13 @@ pub const GARBAGE_LINE: &str = "220 ProFTPD Server (siksim) ready.\r\n";
 
 /// Descriptors a serving process keeps free for sessions beyond one per listener.
 pub const FD_HEADROOM: u64 = 4096;
+
+/// How long a dropped session may take to flush what it sent and end, before its socket is
+/// shut down under it.
+const DROP_GRACE: Duration = Duration::from_secs(2);
+
+/// How often a radio coming back from a reboot tries again to listen when it cannot.
+const REBIND_RETRY: Duration = Duration::from_secs(1);
 
 /// Why serving could not start.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +108,7 @@ struct Shared {
     fleet: Fleet,
     seed: u64,
     registry: Registry,
+    events: Events,
     /// The fleet-wide RSA host key of legacy-only personas (RSA generation is too slow to do
     /// per address).
     rsa: Option<PrivateKey>,
@@ -102,14 +124,14 @@ pub struct Server {
 
 impl Server {
     /// Binds the addresses of the fleet at positions `part` (in address order) on `port`
-    /// (SSH) and `telnet_port` (devices that serve Telnet), and starts serving them. Returns
-    /// once every listener is up.
+    /// (SSH) and `telnet_port` (devices that serve Telnet), and starts serving them, logging
+    /// what happens to `events`. Returns once every listener is up.
     pub async fn start(
         fleet: Fleet,
         seed: u64,
-        port: u16,
-        telnet_port: u16,
+        (port, telnet_port): (u16, u16),
         part: Range<usize>,
+        events: Events,
     ) -> Result<Server, ServeError> {
         let rsa = if fleet
             .iter()
@@ -123,6 +145,7 @@ impl Server {
             fleet,
             seed,
             registry: Registry::new(),
+            events,
             rsa,
         });
         let mut tasks = Vec::new();
@@ -133,34 +156,29 @@ impl Server {
             let Some(profile) = shared.fleet.profile(ip) else {
                 continue;
             };
+            let mut services = Vec::new();
             if profile.telnet && Device::new(seed, ip, profile).speaks_telnet() {
-                let listener = listen(SocketAddrV4::new(ip, telnet_port), 1024)?;
-                let shared = shared.clone();
-                tasks.push(tokio::spawn(accept_loop(
-                    listener,
-                    ip,
-                    shared,
-                    Service::Telnet,
-                )));
+                services.push((Service::Telnet, SocketAddrV4::new(ip, telnet_port)));
             }
             let addr = SocketAddrV4::new(ip, port);
             match profile.persona {
-                Persona::Closed | Persona::Telnet => continue,
-                Persona::BlackHole => {
-                    hole_addrs.push(addr);
-                    continue;
+                Persona::Closed | Persona::Telnet => {}
+                Persona::BlackHole => hole_addrs.push(addr),
+                _ => {
+                    services.push((Service::Ssh, addr));
+                    listening += 1;
                 }
-                _ => {}
             }
-            let listener = listen(addr, 1024)?;
-            listening += 1;
-            let shared = shared.clone();
-            tasks.push(tokio::spawn(accept_loop(
-                listener,
+            if services.is_empty() {
+                continue;
+            }
+            let listeners = bind(&services)?;
+            let address = Address {
                 ip,
-                shared,
-                Service::Ssh,
-            )));
+                services,
+                shared: shared.clone(),
+            };
+            tasks.push(tokio::spawn(supervise(address, listeners)));
         }
         let filled = futures::future::join_all(hole_addrs.into_iter().map(black_hole)).await;
         for hole in filled {
@@ -225,28 +243,209 @@ enum Service {
     Telnet,
 }
 
-async fn accept_loop(listener: TcpListener, ip: Ipv4Addr, shared: Arc<Shared>, service: Service) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            // Out of descriptors or a connection reset before accept: keep serving.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            }
-        };
-        let shared = shared.clone();
-        tokio::spawn(async move {
-            // A session's failure concerns that client only.
-            let _ = match service {
-                Service::Ssh => serve(stream, ip, shared).await,
-                Service::Telnet => serve_telnet(stream, ip, &shared).await,
-            };
+/// One served address: where each of its services listens.
+struct Address {
+    ip: Ipv4Addr,
+    services: Vec<(Service, SocketAddrV4)>,
+    shared: Arc<Shared>,
+}
+
+/// Listens on every service address.
+fn bind(services: &[(Service, SocketAddrV4)]) -> Result<Vec<(Service, TcpListener)>, ServeError> {
+    services
+        .iter()
+        .map(|&(service, addr)| Ok((service, listen(addr, 1024)?)))
+        .collect()
+}
+
+/// Serves one address: accepts its connections, and carries out what ends a radio's boot.
+async fn supervise(address: Address, mut listeners: Vec<(Service, TcpListener)>) {
+    let Address { ip, shared, .. } = &address;
+    let ip = *ip;
+    // Only EH/BU/TU radios have a life to end: a rollback timer, an address to move.
+    let radio = shared
+        .fleet
+        .profile(ip)
+        .map(|profile| (Device::new(shared.seed, ip, profile), profile.reboot_time))
+        .and_then(|(device, down_for)| match device.kind {
+            Kind::Siklu(radio) => Some((radio, down_for)),
+            _ => None,
         });
+    let life = radio.as_ref().map(|_| shared.registry.life(ip));
+    // Its value is the boot: sessions end when it moves on.
+    let (boot, _) = watch::channel(0u64);
+    let mut sessions = JoinSet::new();
+    loop {
+        tokio::select! {
+            (service, stream) = accept(&listeners) => {
+                let shared = shared.clone();
+                // Only a radio that reboots ends its sessions, and needs their sockets.
+                let boot = life.is_some().then(|| boot.subscribe());
+                sessions.spawn(connection(stream, ip, shared, service, boot));
+            }
+            fate = fate_of(life.as_deref()) => {
+                if fate == Fate::Expired {
+                    shared.events.emit(ip, None, None, Event::RollbackExpired, None);
+                }
+                listeners.clear();
+                boot.send_modify(|boot| *boot += 1);
+                end_all(&mut sessions).await;
+                match fate {
+                    Fate::Cut { session } => {
+                        shared.events.emit(ip, None, Some(session), Event::ManagementCut, None);
+                    }
+                    Fate::Expired => {
+                        if let (Some((radio, down_for)), Some(life)) = (&radio, &life) {
+                            listeners = reboot(&address, radio, *down_for, life).await;
+                        }
+                    }
+                }
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
     }
 }
 
-async fn serve(mut stream: TcpStream, ip: Ipv4Addr, shared: Arc<Shared>) -> io::Result<()> {
+/// The next connection on any of `listeners`; never, when there is none.
+async fn accept(listeners: &[(Service, TcpListener)]) -> (Service, TcpStream) {
+    if listeners.is_empty() {
+        return std::future::pending().await;
+    }
+    loop {
+        let accepts = listeners.iter().map(|(service, listener)| {
+            Box::pin(async move { (*service, listener.accept().await) })
+        });
+        match futures::future::select_all(accepts).await {
+            ((service, Ok((stream, _))), _, _) => return (service, stream),
+            // Out of descriptors or a connection reset before accept: keep serving.
+            ((_, Err(_)), _, _) => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+}
+
+/// What ends the radio's boot; never, for a device that does not reboot.
+async fn fate_of(life: Option<&Life>) -> Fate {
+    match life {
+        Some(life) => life.fate().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Waits for every session told to end; one that does not in time is aborted.
+async fn end_all(sessions: &mut JoinSet<()>) {
+    let ended = async { while sessions.join_next().await.is_some() {} };
+    if tokio::time::timeout(DROP_GRACE * 2, ended).await.is_err() {
+        sessions.abort_all();
+        while sessions.join_next().await.is_some() {}
+    }
+}
+
+/// Reboots a radio whose sessions are gone and whose listeners are closed: running :=
+/// startup, down for the profile's reboot time, then listening again (unless the startup
+/// configuration's address is not its own). Returns the new listeners.
+async fn reboot(
+    address: &Address,
+    radio: &Radio,
+    down_for: Duration,
+    life: &Life,
+) -> Vec<(Service, TcpListener)> {
+    let (ip, shared) = (address.ip, &address.shared);
+    let mut address_now = None;
+    shared.registry.update((ip, None), |changes| {
+        let startup = Settings::startup(radio, changes);
+        *changes = changes.rebooted(&startup);
+        address_now = Some(startup.ip_addr);
+    });
+    shared.events.emit(ip, None, None, Event::Reboot, None);
+    tokio::time::sleep(down_for).await;
+    life.rebooted(tokio::time::Instant::now());
+    if moves_away(address_now.as_deref(), ip) {
+        // Saved with another address: it came up there.
+        return Vec::new();
+    }
+    loop {
+        match bind(&address.services) {
+            Ok(listeners) => {
+                shared.events.emit(ip, None, None, Event::Up, None);
+                return listeners;
+            }
+            Err(err) => {
+                let cause =
+                    std::error::Error::source(&err).map_or_else(String::new, |e| format!(": {e}"));
+                crate::pipe::warn(format!("{err}{cause} after a reboot; trying again"));
+                tokio::time::sleep(REBIND_RETRY).await;
+            }
+        }
+    }
+}
+
+/// The end of a radio's boot, as one of its sessions sees it.
+struct Ending {
+    /// Moves on when the boot ends.
+    boot: watch::Receiver<u64>,
+    /// A second descriptor of the session's socket, to shut it down under a session that
+    /// does not end by itself.
+    socket: std::net::TcpStream,
+}
+
+impl Ending {
+    /// Resolves when the boot ends; never, for a device that does not reboot.
+    async fn changed(ending: &mut Option<Ending>) {
+        match ending {
+            // An error means the address's task is gone: the boot has ended too.
+            Some(ending) => {
+                let _ = ending.boot.changed().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    fn shutdown(ending: &Option<Ending>) {
+        if let Some(ending) = ending {
+            // A no-op on a connection already closed.
+            let _ = ending.socket.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// One accepted connection, ended when the radio's boot does (`boot`: a radio that reboots).
+async fn connection(
+    stream: TcpStream,
+    ip: Ipv4Addr,
+    shared: Arc<Shared>,
+    service: Service,
+    boot: Option<watch::Receiver<u64>>,
+) {
+    let mut ending = match boot {
+        Some(boot) => match stream.as_fd().try_clone_to_owned() {
+            Ok(fd) => Some(Ending {
+                boot,
+                socket: std::net::TcpStream::from(fd),
+            }),
+            // Out of descriptors: refuse this one rather than hold a session a reboot
+            // could not end.
+            Err(_) => return,
+        },
+        None => None,
+    };
+    // A session's failure concerns that client only.
+    let _ = match service {
+        Service::Ssh => serve(stream, ip, &shared, &mut ending).await,
+        Service::Telnet => tokio::select! {
+            served = serve_telnet(stream, ip, &shared) => served,
+            () = Ending::changed(&mut ending) => Ok(()),
+        },
+    };
+    // Ends the Telnet reader, which holds the socket too.
+    Ending::shutdown(&ending);
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    ip: Ipv4Addr,
+    shared: &Arc<Shared>,
+    ending: &mut Option<Ending>,
+) -> io::Result<()> {
     let Some(profile) = shared.fleet.profile(ip) else {
         return Ok(());
     };
@@ -265,16 +464,36 @@ async fn serve(mut stream: TcpStream, ip: Ipv4Addr, shared: Arc<Shared>) -> io::
         Kind::Closed | Kind::BlackHole => Ok(()),
         Kind::Siklu(_) | Kind::Tg(_) | Kind::Linux | Kind::Router => {
             stream.set_nodelay(true)?;
-            let config = Arc::new(config(&device, &shared));
+            let config = Arc::new(config(&device, shared));
             let handler = Conn {
                 shared: shared.clone(),
                 device: Arc::new(device),
                 channels: HashMap::new(),
+                visit: Visit::new(SessionLog::new(shared.events.clone(), ip)),
             };
-            let session = russh::server::run_stream(config, stream, handler)
+            let failed = |e: russh::Error| io::Error::other(e.to_string());
+            let mut session = tokio::select! {
+                started = russh::server::run_stream(config, stream, handler) => started.map_err(failed)?,
+                () = Ending::changed(ending) => return Ok(()),
+            };
+            tokio::select! {
+                ended = &mut session => return ended.map_err(failed),
+                () = Ending::changed(ending) => {}
+            }
+            // Queued behind what the session already sent (the answer to a command that cut
+            // management), so that goes out first.
+            let handle = session.handle();
+            let disconnect =
+                handle.disconnect(Disconnect::ByApplication, String::new(), String::new());
+            let _ = tokio::time::timeout(DROP_GRACE, disconnect).await;
+            if tokio::time::timeout(DROP_GRACE, &mut session)
                 .await
-                .map_err(|e| io::Error::other(e.to_string()))?;
-            session.await.map_err(|e| io::Error::other(e.to_string()))
+                .is_err()
+            {
+                Ending::shutdown(ending);
+                let _ = session.await;
+            }
+            Ok(())
         }
     }
 }
@@ -284,7 +503,8 @@ async fn serve_telnet(stream: TcpStream, ip: Ipv4Addr, shared: &Shared) -> io::R
         return Ok(());
     };
     let device = Device::new(shared.seed, ip, profile);
-    telnet::serve(stream, &device, shared.seed, &shared.registry).await
+    let log = SessionLog::new(shared.events.clone(), ip);
+    telnet::serve(stream, &device, shared.seed, &shared.registry, log).await
 }
 
 /// The host key of one address: Ed25519 drawn from the seed and the address.
@@ -378,6 +598,8 @@ struct Conn {
     shared: Arc<Shared>,
     device: Arc<Device>,
     channels: HashMap<ChannelId, Chan>,
+    /// Its login and (when the connection ends and this is dropped) its disconnect.
+    visit: Visit,
 }
 
 impl Conn {
@@ -392,9 +614,14 @@ impl Conn {
         }
     }
 
-    fn credentials_match(&self, user: &str, password: &[u8]) -> bool {
+    /// Checks a login; a match is the session's login.
+    fn credentials_match(&mut self, user: &str, password: &[u8]) -> bool {
         let profile = &self.device.profile;
-        user == profile.user && password == profile.password.as_bytes()
+        let matches = user == profile.user && password == profile.password.as_bytes();
+        if matches {
+            self.visit.login();
+        }
+        matches
     }
 
     async fn login_delay(&self) {
@@ -537,7 +764,9 @@ impl Handler for Conn {
         channel: ChannelId,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let cli = self.device.cli(self.shared.seed, &self.shared.registry);
+        let cli = self
+            .device
+            .cli(self.shared.seed, &self.shared.registry, self.visit.log());
         let (Some(cli), Some((rx, closed, pty))) = (cli, self.take_io(channel)) else {
             return session.channel_failure(channel);
         };
@@ -577,7 +806,9 @@ impl Handler for Conn {
         data: &[u8],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let cli = self.device.cli(self.shared.seed, &self.shared.registry);
+        let cli = self
+            .device
+            .cli(self.shared.seed, &self.shared.registry, self.visit.log());
         let (Some(cli), Some((_, closed, pty))) = (cli, self.take_io(channel)) else {
             return session.channel_failure(channel);
         };

@@ -177,6 +177,7 @@ pub async fn shell<O: Output>(
         if !out.write(cli.prompt().into_bytes()).await {
             return End::Gone;
         }
+        cli.answered();
     }
 }
 
@@ -228,6 +229,7 @@ pub async fn script<O: Output>(
         if !send_lines(target, &reply.lines, b"\n").await {
             return End::Gone;
         }
+        cli.answered();
         if reply.close {
             return End::Closed(reply.status);
         }
@@ -261,9 +263,9 @@ pub async fn exec<O: Output>(
         return None;
     }
     let target = if reply.stderr { err } else { out };
-    send_lines(target, &reply.lines, newline)
-        .await
-        .then_some(reply.status)
+    let sent = send_lines(target, &reply.lines, newline).await;
+    cli.answered();
+    sent.then_some(reply.status)
 }
 
 /// True when the command line starts with the behaviour's prefix.

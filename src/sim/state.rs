@@ -1,6 +1,6 @@
 //! What CLI sessions change on a radio (clock, name, location, contact, management address,
-//! transmit power, the saved configuration), kept for the life of the siksim process and
-//! shared by every session to that radio.
+//! transmit power, the saved configuration; and its [`Life`]: rollback timer, RF link, boots),
+//! kept for the life of the siksim process and shared by every session to that radio.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+
+use super::config::Settings;
+use super::life::Life;
 
 /// Settings a session changed on one node (a radio, or a TG client node).
 #[derive(Debug, Clone, Default)]
@@ -28,18 +31,38 @@ pub struct Changes {
     pub vlan: Option<u16>,
     /// `set rf tx-power …`.
     pub tx_power: Option<i64>,
-    /// The startup configuration's lines once `copy running-configuration
-    /// startup-configuration` saved it (before that, the one the radio started with).
-    pub saved: Option<Vec<String>>,
+    /// The startup configuration's settings once `copy running-configuration
+    /// startup-configuration` saved them (before that, the ones the radio started with).
+    pub saved: Option<Settings>,
+}
+
+impl Changes {
+    /// The changes after a reboot: the running settings are the `startup` ones. The clock
+    /// (the radio's real-time clock keeps it) and the saved configuration stay.
+    pub fn rebooted(&self, startup: &Settings) -> Changes {
+        Changes {
+            clock_offset: self.clock_offset,
+            name: Some(startup.name.clone()),
+            location: Some(startup.location.clone()),
+            contact: Some(startup.contact.clone()),
+            ip_addr: Some(startup.ip_addr.clone()),
+            prefix_len: Some(startup.prefix_len),
+            vlan: Some(startup.vlan),
+            tx_power: startup.tx_power,
+            saved: self.saved.clone(),
+        }
+    }
 }
 
 /// Identifies a node: the address, and for a TG client node its name.
 pub type NodeKey = (Ipv4Addr, Option<String>);
 
-/// The changes of every node, and when the simulator started (uptimes advance from it).
+/// The changes of every node, the life of every radio, and when the simulator started
+/// (uptimes advance from it).
 #[derive(Debug, Clone)]
 pub struct Registry {
     changes: Arc<Mutex<HashMap<NodeKey, Changes>>>,
+    lives: Arc<Mutex<HashMap<Ipv4Addr, Arc<Life>>>>,
     started: Instant,
 }
 
@@ -54,6 +77,7 @@ impl Registry {
     pub fn new() -> Registry {
         Registry {
             changes: Arc::new(Mutex::new(HashMap::new())),
+            lives: Arc::new(Mutex::new(HashMap::new())),
             started: Instant::now(),
         }
     }
@@ -79,6 +103,16 @@ impl Registry {
     /// Applies a change to a node.
     pub fn update(&self, key: NodeKey, change: impl FnOnce(&mut Changes)) {
         change(self.lock().entry(key).or_default());
+    }
+
+    /// The life of the radio at `ip`, the same for every session and its listener.
+    pub fn life(&self, ip: Ipv4Addr) -> Arc<Life> {
+        self.lives
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(ip)
+            .or_default()
+            .clone()
     }
 }
 

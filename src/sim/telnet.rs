@@ -12,6 +12,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::sync::oneshot;
 
 use super::device::Device;
+use super::events::{SessionLog, Visit};
 use super::session::{self, Behaviour, Output};
 use super::state::Registry;
 
@@ -36,14 +37,17 @@ const ATTEMPTS: usize = 3;
 /// The longest username or password line kept.
 const MAX_LINE: usize = 256;
 
-/// Serves one Telnet connection to `device` until the client leaves or logs out.
+/// Serves one Telnet connection to `device` until the client leaves or logs out; its login
+/// and disconnect go to `log`.
 pub async fn serve(
     stream: TcpStream,
     device: &Device,
     seed: u64,
     registry: &Registry,
+    log: SessionLog,
 ) -> io::Result<()> {
-    let Some(cli) = device.cli(seed, registry) else {
+    let mut visit = Visit::new(log);
+    let Some(cli) = device.cli(seed, registry, visit.log()) else {
         return Ok(());
     };
     stream.set_nodelay(true)?;
@@ -91,6 +95,7 @@ pub async fn serve(
             tokio::time::sleep(profile.login_delay).await;
         }
         if user == profile.user && password == profile.password {
+            visit.login();
             let behaviour = Behaviour::from(profile);
             // Bytes typed ahead of the prompt (a line end's `\n`) are dropped, as a
             // terminal flushes its input when the shell starts.

@@ -108,6 +108,10 @@ impl Cli for TgCli {
         ERASE_MORE
     }
 
+    fn node_name(&self) -> Option<String> {
+        self.inside.map(|_| self.node().name.clone())
+    }
+
     fn execute(&mut self, line: &str) -> Reply {
         let words = words(line);
         match words.as_slice() {

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use sikscan::record::{Record, Status};
 
 pub mod archive;
+pub mod events;
 pub mod fleet;
 pub mod openssh_client;
 pub mod require;
