@@ -23,6 +23,8 @@ complete -c sikprobe -l at -d 'set-tod: set this wall-clock time instead (RFC 33
 complete -c sikprobe -l cn -d 'Visit only this client node (implies --cns); repeatable' -r
 complete -c sikprobe -s j -l concurrency -d 'Hosts probed at once' -r
 complete -c sikprobe -l rate -d 'Start at most N new connections per second' -r
+complete -c sikprobe -l canary -d 'Probe the first N hosts of the input alone (up to -j at once); start the rest only when all N ended \'ok\', else give every other line a \'skipped\' record and exit 1' -r
+complete -c sikprobe -l max-failures -d 'Start no new host once more than N hosts (or P% of the finished hosts, counting at least 10 as finished) ended other than \'ok\'; the hosts in flight finish, every other line gets a \'skipped\' record, and sikprobe exits 1' -r
 complete -c sikprobe -s p -l port -d 'Port for input lines that name none [default: 22, or 23 with --transport telnet]' -r
 complete -c sikprobe -s u -l user -d 'Username to log in with (a --credentials file may scope others)' -r
 complete -c sikprobe -l password-file -d 'Read the password from the first line of FILE' -r -F
@@ -50,6 +52,7 @@ zsh\t'zsh completion'
 fish\t'fish completion'"
 complete -c sikprobe -l stop-on-error -d 'Stop a radio\'s script at its first failed command'
 complete -c sikprobe -l allow-errors -d 'Report \'ok\' even when a command answered with a CLI error (each command\'s \'ok\' still says so)'
+complete -c sikprobe -l dry-run -d 'Log in and identify each radio, and record the commands the action would send in \'commands\' with "sent": false, sending none of them (-a script and -a set-tod only)'
 complete -c sikprobe -l cns -d 'Also visit the active client nodes of each TG DN (connect / quit) and write one record per node, with \'route\' and \'parent\''
 complete -c sikprobe -l ask-password -d 'Ask for the password on the terminal'
 complete -c sikprobe -l no-agent -d 'Do not offer the identities of the SSH agent at SSH_AUTH_SOCK'

@@ -43,7 +43,8 @@ pub enum Status {
     Deadline,
     /// The connection broke or a read or write failed after it was established.
     IoError,
-    /// Not attempted: already done in an earlier run, or not started before the run stopped.
+    /// Not attempted: already done in an earlier run, or not started before the run stopped
+    /// (Ctrl-C, or a staged rollout: a failed canary, `--max-failures`).
     Skipped,
     /// Started, then abandoned unfinished when the run was made to quit (a second Ctrl-C).
     Interrupted,
@@ -92,8 +93,8 @@ impl Status {
             Status::Deadline => "--deadline cut the host short; what it had is kept",
             Status::IoError => "the connection broke, or a read or write failed",
             Status::Skipped => {
-                "not attempted: done in an earlier run (--skip-done), or not started when Ctrl-C \
-                 stopped the run"
+                "not attempted: done in an earlier run (--skip-done), or not started when Ctrl-C, \
+                 a failed --canary or --max-failures stopped the run ('error' says which)"
             }
             Status::Interrupted => "started, then abandoned unfinished by a second Ctrl-C",
         }
@@ -190,12 +191,12 @@ pub enum Transport {
     Telnet,
 }
 
-/// One command sent to a device and what came back.
+/// One command sent to a device and what came back, or, under `--dry-run`, one it would send.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CommandResult {
     /// The command text as sent.
     pub command: String,
-    /// False when the command got no answer or answered with a CLI error.
+    /// False when the command got no answer, answered with a CLI error, or was not sent.
     pub ok: bool,
     /// The device's answer, echo and prompts removed.
     pub output: String,
@@ -207,6 +208,34 @@ pub struct CommandResult {
     /// The remote standard error, on exec channels only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<String>,
+    /// False for a command `--dry-run` only planned: written as `"sent": false`, and absent
+    /// from every command that was sent, as from the records written before the field existed.
+    #[serde(default = "sent_by_default", skip_serializing_if = "is_sent")]
+    pub sent: bool,
+}
+
+impl CommandResult {
+    /// A command that would be sent, and was not (`--dry-run`): not `ok`, as it has no answer.
+    pub fn unsent(command: impl Into<String>) -> Self {
+        CommandResult {
+            command: command.into(),
+            ok: false,
+            output: String::new(),
+            elapsed_ms: 0,
+            exit_status: None,
+            stderr: None,
+            sent: false,
+        }
+    }
+}
+
+fn sent_by_default() -> bool {
+    true
+}
+
+// serde's skip_serializing_if hands the field by reference.
+fn is_sent(sent: &bool) -> bool {
+    *sent
 }
 
 /// Model, serial and software version, as far as one source (a banner, a prompt, an
@@ -464,6 +493,7 @@ mod tests {
             elapsed_ms: 3,
             exit_status: None,
             stderr: None,
+            sent: true,
         }]);
         let value = serde_json::to_value(&with_commands).expect("serialises");
         assert_eq!(
@@ -476,6 +506,22 @@ mod tests {
         );
         let back: Record = serde_json::from_value(value).expect("parses back");
         assert_eq!(back, with_commands);
+
+        let mut planned = record.clone();
+        planned.commands = Some(vec![CommandResult::unsent("set system name x")]);
+        let value = serde_json::to_value(&planned).expect("serialises");
+        assert_eq!(
+            value["commands"][0],
+            serde_json::json!({
+                "command": "set system name x",
+                "ok": false,
+                "output": "",
+                "elapsed_ms": 0,
+                "sent": false
+            })
+        );
+        let back: Record = serde_json::from_value(value).expect("parses back");
+        assert_eq!(back, planned);
     }
 
     #[test]

@@ -7,18 +7,7 @@ mod support;
 use sha2::{Digest, Sha256};
 use sikscan::record::{Record, Status};
 use support::fleet::{fleet, group};
-use support::{Siksim, addresses, sikprobe, truth_for};
-
-/// The record of `ip` (or of its client node at `route`).
-fn record_for<'a>(records: &'a [Record], ip: &str, route: Option<&str>) -> &'a Record {
-    let matching: Vec<&Record> = records
-        .iter()
-        .filter(|r| r.ip.map(|a| a.to_string()).as_deref() == Some(ip))
-        .filter(|r| r.route.as_deref() == route)
-        .collect();
-    assert_eq!(matching.len(), 1, "one record for {ip} {route:?}");
-    matching[0]
-}
+use support::{Siksim, addresses, record_for, sikprobe, truth_for};
 
 fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))

@@ -1010,6 +1010,7 @@ fn the_batchscanner_command_file_matches_the_reference_excerpt() {
         elapsed_ms: 5,
         exit_status: None,
         stderr: None,
+        sent: true,
     };
     let mut eh = appendix_a_records().remove(0);
     eh.status = Status::CommandFailed;

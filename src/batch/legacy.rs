@@ -397,6 +397,7 @@ mod tests {
             elapsed_ms: 1,
             exit_status: None,
             stderr: None,
+            sent: true,
         }
     }
 

@@ -59,6 +59,20 @@ of 'config'. A radio that fails midway gets its error and no configuration at al
 commands are listed in 'commands'; their 'output' stays empty when the text went to 'config' or
 'startup_config', so a configuration is stored once.
 
+--dry-run logs in to and identifies each radio, and records the commands its action would
+send (-a script, -a set-tod) in 'commands' with \"sent\": false and \"ok\": false, sending none of
+them; the radio is 'ok' once identified. A command that was sent has no 'sent' field.
+
+Staged rollout: --canary N probes the first N hosts of the input alone (invalid lines and
+lines --skip-done skips are not hosts); the rest start only when all N ended 'ok', else every
+other line gets a 'skipped' record ('canary failed: ADDR STATUS, ...') and no other host is
+contacted. --max-failures N (or P%) starts no new host once more than N hosts (more than P% of
+the finished ones, counting at least 10 as finished) ended other than 'ok'; hosts in flight
+finish and every other line gets a 'skipped' record ('stopped after K of M finished hosts
+failed ...'). A host is 'ok' when every record it wrote is (its TG client nodes' too); a host
+whose own record is 'skipped' does not count towards --max-failures. Either way every input line
+still gets one record, the summary says why the run stopped, and sikprobe exits 1.
+
 --check ssh,telnet runs no action: for each address it logs in over SSH (the line's port) and
 over Telnet (--telnet-port) at once, closes, and writes one record with reachable {ssh,
 telnet}: status 'ok' when either accepted a login, else the SSH attempt's status, with both
@@ -73,7 +87,9 @@ Examples:
   ipgen 10.0.0.0/24 | sikprobe --check ssh,telnet | jq -c '[.ip, .reachable]'
   sikprobe --transport telnet -f old-radios.txt -a show
   sikprobe -f hosts.txt -a backup --cns | jq -r 'select(.config_saved == false) | .ip'
-  sikprobe --transport openssh -o ProxyJump=bastion -f site-b.txt | batchsave out/";
+  sikprobe --transport openssh -o ProxyJump=bastion -f site-b.txt | batchsave out/
+  sikprobe -f hosts.txt --dry-run -c 'set system location Depot' | jq -c '[.ip, .commands]'
+  sikprobe -f hosts.txt --canary 5 --max-failures 2% -c 'set system location Depot'";
 
 fn after_long_help() -> String {
     let mut help = String::from(AFTER_HELP);

@@ -14,6 +14,7 @@ use super::context::{Platform, ProbeContext, Reach, RetryPolicy, SshClient};
 use super::credentials::{CredentialBook, CredentialsError};
 use super::engine::EngineOptions;
 use super::resume::{DoneSet, FINAL_BY_DEFAULT, ResumeError};
+use super::rollout::{FailureLimit, RolloutOptions};
 use crate::device::actions::script::script_commands;
 use crate::device::actions::{Action, ActionOptions, ClockSource, WallClock};
 use crate::pipe::{self, OpenError};
@@ -154,6 +155,11 @@ pub struct ProbeArgs {
     #[arg(long)]
     pub allow_errors: bool,
 
+    /// Log in and identify each radio, and record the commands the action would send in
+    /// 'commands' with "sent": false, sending none of them (-a script and -a set-tod only).
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+
     /// set-tod: hours ('2.5', '-1') or a duration ('90m', '-30s') added to the local clock.
     #[arg(long, value_name = "SHIFT", allow_hyphen_values = true, value_parser = parse_shift)]
     pub time_shift: Option<i64>,
@@ -183,6 +189,17 @@ pub struct ProbeArgs {
     /// Start at most N new connections per second.
     #[arg(long, value_name = "N")]
     pub rate: Option<f64>,
+
+    /// Probe the first N hosts of the input alone (up to -j at once); start the rest only when
+    /// all N ended 'ok', else give every other line a 'skipped' record and exit 1.
+    #[arg(long, value_name = "N", value_parser = parse_canary)]
+    pub canary: Option<u64>,
+
+    /// Start no new host once more than N hosts (or P% of the finished hosts, counting at
+    /// least 10 as finished) ended other than 'ok'; the hosts in flight finish, every other
+    /// line gets a 'skipped' record, and sikprobe exits 1.
+    #[arg(long, value_name = "N|P%", value_parser = clap::value_parser!(FailureLimit))]
+    pub max_failures: Option<FailureLimit>,
 
     /// Port for input lines that name none [default: 22, or 23 with --transport telnet].
     #[arg(short = 'p', long, value_name = "PORT")]
@@ -400,6 +417,12 @@ impl ProbeConfig {
             }
         });
         let action = resolve_action(&args)?;
+        if args.dry_run && !action.changes_radios() {
+            return Err(ArgsError::Flags(
+                "--dry-run goes with an action that changes radios: -a script (-c/--script) or \
+                 -a set-tod; scan, show and backup send nothing to plan",
+            ));
+        }
         let reach = match (args.transport, args.check.as_slice()) {
             (TransportName::Telnet, _) => Reach::Telnet,
             (_, []) => Reach::Ssh(match args.transport {
@@ -493,6 +516,7 @@ impl ProbeConfig {
                 command_timeout: args.command_timeout,
                 stop_on_error: args.stop_on_error,
                 allow_errors: args.allow_errors,
+                dry_run: args.dry_run,
             },
             platform: match args.platform {
                 PlatformName::Siklu => Platform::Siklu,
@@ -512,6 +536,10 @@ impl ProbeConfig {
                 line_buffered: args.line_buffered,
                 emit_skipped: args.emit_skipped,
                 default_port,
+                rollout: RolloutOptions {
+                    canary: args.canary.unwrap_or(0),
+                    max_failures: args.max_failures,
+                },
             },
             done,
             input,
@@ -593,6 +621,15 @@ fn parse_shift(text: &str) -> Result<i64, String> {
         .map_err(|e| format!("'{text}' is neither hours nor a duration: {e}"))
         .and_then(|d| i64::try_from(d.as_secs()).map_err(|e| e.to_string()))
         .map(|seconds| sign * seconds)
+}
+
+/// `--canary`: a number of hosts, one at least.
+fn parse_canary(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("a canary stage needs at least one host".to_owned()),
+        Ok(hosts) => Ok(hosts),
+        Err(_) => Err(format!("'{text}' is not a number of hosts")),
+    }
 }
 
 /// `--at`: an RFC 3339 time, whose wall-clock part is what the radio is set to.
@@ -786,6 +823,58 @@ mod tests {
             parse(&["--at", "2026-01-02T03:04:05Z", "--time-shift", "1"]).is_err(),
             "--at and --time-shift exclude each other"
         );
+    }
+
+    #[test]
+    fn dry_run_goes_with_actions_that_change_radios() {
+        let why = "--dry-run goes with an action that changes radios: -a script (-c/--script) \
+                   or -a set-tod; scan, show and backup send nothing to plan";
+        for action in ["scan", "show", "backup"] {
+            assert_eq!(refused(&["--dry-run", "-a", action]), why);
+        }
+        assert_eq!(refused(&["--dry-run"]), why);
+        for args in [&["-c", "set system name a"][..], &["-a", "set-tod"][..]] {
+            let config = ok(&[&["--dry-run"][..], args].concat());
+            assert!(config.context.action_options.dry_run, "{args:?}");
+        }
+        assert!(!ok(&["-c", "show rf"]).context.action_options.dry_run);
+        assert!(
+            parse(&["--dry-run", "--check", "ssh"]).is_err(),
+            "--check runs no action to plan"
+        );
+    }
+
+    #[test]
+    fn rollout_flags_stage_the_engine() {
+        assert_eq!(ok(&[]).engine.rollout, RolloutOptions::default());
+        assert_eq!(
+            ok(&["--canary", "3", "--max-failures", "10%"])
+                .engine
+                .rollout,
+            RolloutOptions {
+                canary: 3,
+                max_failures: Some(FailureLimit::Percent(10)),
+            }
+        );
+        assert_eq!(
+            ok(&["--max-failures", "0"]).engine.rollout.max_failures,
+            Some(FailureLimit::Hosts(0))
+        );
+        for bad in [
+            &["--canary", "0"][..],
+            &["--canary", "x"][..],
+            &["--max-failures", "ten"][..],
+            &["--max-failures", "101%"][..],
+        ] {
+            let err = parse(bad)
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} accepted"));
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

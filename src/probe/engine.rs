@@ -6,6 +6,11 @@
 //! (`super::output`). Back-pressure flows from a slow stdout through the writer's queue to
 //! the dispatcher, so a slow consumer slows the scan instead of growing memory.
 //!
+//! A staged rollout (`super::rollout`) decides from the statuses of the hosts that ended
+//! whether the next one may start: it holds the rest back while canaries run, and once it
+//! stops, every further line of the input gets a `skipped` record saying why, while the hosts
+//! in flight finish.
+//!
 //! A stop keeps one record per line read: the first Ctrl-C ends reading and dispatching, and
 //! the lines already queued get `skipped` records while the hosts in flight finish; a second
 //! abandons those hosts, each with an `interrupted` record.
@@ -23,6 +28,7 @@ use super::input::{Job, Judge, ReaderState, Work, read_input};
 use super::one_host::probe;
 use super::output::{Finished, WriteOptions, write_records};
 use super::resume::DoneSet;
+use super::rollout::{self, Admission, Rollout, RolloutOptions};
 use super::shared::{Progress, RunShared, Shutdown};
 use super::summary::Summary;
 use crate::record::{Record, Status};
@@ -42,6 +48,8 @@ pub struct EngineOptions {
     pub emit_skipped: bool,
     /// Port for input lines that name none.
     pub default_port: u16,
+    /// How the run is staged (`--canary`, `--max-failures`).
+    pub rollout: RolloutOptions,
 }
 
 impl EngineOptions {
@@ -112,6 +120,7 @@ pub async fn run(
     });
     let mut hosts = JoinSet::new();
     let in_flight = &shared.progress.in_flight;
+    let rollout = Arc::new(Rollout::new(options.rollout));
     let mut skipped = 0u64;
     // A job taken from the queue when the stop came, before its host started.
     let mut not_started = None;
@@ -141,10 +150,16 @@ pub async fn run(
             Work::Probe { addr, raw } => (addr, raw),
             other => {
                 skipped += u64::from(matches!(other, Work::Done(_)));
-                send(&record_tx, (job.seq, without_probe(other, &options))).await;
+                let records = without_probe(other, &options, || not_started_why(&rollout));
+                send(&record_tx, (job.seq, records)).await;
                 continue;
             }
         };
+        // Once the rollout stopped, the rest of the input streams past without a slot.
+        if let Some(why) = rollout.stopped() {
+            send(&record_tx, (job.seq, vec![skipped_record(addr, &why, raw)])).await;
+            continue;
+        }
         let waited = tokio::select! {
             biased;
             () = shutdown.wait() => None,
@@ -158,26 +173,48 @@ pub async fn run(
             },
             (waited, _) => waited,
         };
-        let Some(slot) = waited else {
+        // Asked only now, with a slot in hand: hosts that ended while this one waited for its
+        // slot may have stopped the rollout.
+        let admitted = match waited {
+            Some(slot) => admit(&rollout, &shutdown)
+                .await
+                .map(|admission| (slot, admission)),
+            None => None,
+        };
+        let Some((slot, admission)) = admitted else {
             not_started = Some(Job {
                 seq: job.seq,
                 work: Work::Probe { addr, raw },
             });
             break;
         };
+        let canary = match admission {
+            Ok(canary) => canary,
+            Err(why) => {
+                drop(slot);
+                send(&record_tx, (job.seq, vec![skipped_record(addr, &why, raw)])).await;
+                continue;
+            }
+        };
         let context = context.clone();
         let record_tx = record_tx.clone();
         in_flight.start(job.seq, addr, raw.clone());
         let shared = shared.clone();
+        let rollout = rollout.clone();
         hosts.spawn(async move {
             let records = probe(addr, raw, &context).await;
+            let outcome = rollout::outcome(&records);
             // The slot is held until the writer has taken the records: behind a slow stdout
             // the queue fills, hosts wait here, and no new host starts, so the records held
             // stay bounded by -j (giving the slot back first let the scan run on and pile up
             // every record in memory).
             send(&record_tx, (job.seq, records)).await;
-            // No await between the send and this: an abandoned task either sent its records
-            // or is still in flight, never both.
+            // No await between the send and these: an abandoned task either sent its records
+            // and was judged, or is still in flight, never both. Judged after its records are
+            // queued, so they come out before the `skipped` ones a stop gives the rest, and
+            // before the slot is given back, so that the dispatcher, which waits for a slot
+            // before it asks, knows of this host's outcome when it asks.
+            rollout.ended(job.seq, addr, canary, outcome);
             shared.progress.in_flight.end(job.seq);
             drop(slot);
         });
@@ -186,11 +223,13 @@ pub async fn run(
     }
     if shutdown.is_requested() && !shared.stdout_closed() {
         // Every line read gets its record, the ones whose hosts never started included.
+        let why = not_started_why(&rollout);
         let mut jobs: Vec<Job> = not_started.into_iter().collect();
         jobs.extend(drain_queue(&mut job_rx, &reader).await);
         for job in jobs {
             skipped += u64::from(matches!(job.work, Work::Done(_)));
-            send(&record_tx, (job.seq, without_probe(job.work, &options))).await;
+            let records = without_probe(job.work, &options, || why.clone());
+            send(&record_tx, (job.seq, records)).await;
         }
     }
     drop(job_rx);
@@ -229,6 +268,7 @@ pub async fn run(
         .clone();
     summary.skipped = skipped;
     summary.interrupted = shutdown.is_requested() && !shared.stdout_closed();
+    summary.stopped = rollout.finish().map(|why| why.to_string());
     summary.finish(started.elapsed());
     Ok(Outcome {
         summary,
@@ -275,9 +315,40 @@ async fn drain_queue(jobs: &mut mpsc::Receiver<Job>, reader: &ReaderState) -> Ve
     drained
 }
 
+/// Asks the rollout whether the next host may start, waiting while canaries run:
+/// `Some(Ok(canary))` to start it (as a canary or not), `Some(Err(why))` when the rollout
+/// stopped, `None` when a stop request came first.
+async fn admit(rollout: &Rollout, shutdown: &Shutdown) -> Option<Result<bool, Arc<str>>> {
+    loop {
+        let changed = rollout.changed();
+        match rollout.admit() {
+            Admission::Start { canary } => return Some(Ok(canary)),
+            Admission::Stop(why) => return Some(Err(why)),
+            Admission::Wait => tokio::select! {
+                biased;
+                () = shutdown.wait() => return None,
+                () = changed => {}
+            },
+        }
+    }
+}
+
+/// Why a host read before the dispatching stopped was not started: the rollout's reason, or
+/// the stop request's.
+fn not_started_why(rollout: &Rollout) -> Arc<str> {
+    rollout.stopped().unwrap_or_else(|| {
+        "not started: the run was interrupted (Ctrl-C) before this host's turn".into()
+    })
+}
+
 /// The records of a job whose host is not probed: an invalid line, a host done in an earlier
-/// run (written with `--emit-skipped` only), or a host the stop came before.
-fn without_probe(work: Work, options: &EngineOptions) -> Vec<Record> {
+/// run (written with `--emit-skipped` only), or a host the stop came before (`why` says what
+/// stopped the run).
+fn without_probe(
+    work: Work,
+    options: &EngineOptions,
+    why: impl FnOnce() -> Arc<str>,
+) -> Vec<Record> {
     match work {
         Work::Invalid { input, reason } => vec![invalid(input, reason)],
         Work::Done(addr) => options
@@ -285,11 +356,7 @@ fn without_probe(work: Work, options: &EngineOptions) -> Vec<Record> {
             .then(|| skipped_record(addr, "already done in an earlier run (--skip-done)", None))
             .into_iter()
             .collect(),
-        Work::Probe { addr, raw } => vec![skipped_record(
-            addr,
-            "not started: the run was interrupted (Ctrl-C) before this host's turn",
-            raw,
-        )],
+        Work::Probe { addr, raw } => vec![skipped_record(addr, &why(), raw)],
     }
 }
 

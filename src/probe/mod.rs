@@ -4,7 +4,7 @@
 //!   starts and ends a run (runtime, signals, progress, summary);
 //! - [`engine`] dispatches hosts, fed by `input` (which judges each line, with [`target`]'s
 //!   grammar and [`resume`]'s done set) and drained by `output` (which writes the records),
-//!   sharing [`shared`]'s state;
+//!   sharing [`shared`]'s state, and staged by [`rollout`] (`--canary`, `--max-failures`);
 //! - `one_host` probes one host within its deadline: `reach` logs in, `drive` runs what
 //!   follows on the session (`client_nodes` for TG DNs), `records` holds the records as
 //!   they are built;
@@ -24,6 +24,7 @@ pub mod progress;
 mod reach;
 mod records;
 pub mod resume;
+pub mod rollout;
 pub mod run;
 pub mod shared;
 pub mod summary;

@@ -104,9 +104,14 @@ fn count(shared: &RunShared, record: &Record) {
         .summary
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .count(record.status, record.commands.as_ref().map_or(0, Vec::len));
+        .count(record.status, sent_commands(record));
     shared.progress.done.fetch_add(1, Ordering::Relaxed);
     if record.status == Status::Ok {
         shared.progress.ok.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// The commands the record says were sent (a dry run's planned ones are not).
+fn sent_commands(record: &Record) -> usize {
+    record.commands.iter().flatten().filter(|c| c.sent).count()
 }

@@ -16,7 +16,7 @@ use crate::pipe::{self, Exit};
 use crate::transport::openssh::OpensshOptions;
 
 /// Runs the probe as configured, to the last record; the exit status follows the shared
-/// conventions (interrupted: 130; a closed stdout: 0).
+/// conventions (interrupted: 130; a closed stdout: 0; a staged rollout that stopped: 1).
 pub fn run(config: ProbeConfig) -> anyhow::Result<Exit> {
     let ProbeConfig {
         mut context,
@@ -72,6 +72,8 @@ pub fn run(config: ProbeConfig) -> anyhow::Result<Exit> {
             Exit::Success
         } else if outcome.summary.interrupted {
             Exit::Interrupted
+        } else if outcome.summary.stopped.is_some() {
+            Exit::Partial
         } else {
             Exit::Success
         })

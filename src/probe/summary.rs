@@ -24,6 +24,8 @@ pub struct Summary {
     pub hosts_per_s: f64,
     /// True when the run was stopped by SIGINT/SIGTERM.
     pub interrupted: bool,
+    /// Why a staged rollout (`--canary`, `--max-failures`) stopped starting hosts, when it did.
+    pub stopped: Option<String>,
 }
 
 impl Summary {
@@ -75,6 +77,9 @@ impl Summary {
         );
         if self.skipped > 0 {
             line.push_str(&format!("; {} skipped as done", self.skipped));
+        }
+        if let Some(why) = &self.stopped {
+            line.push_str(&format!("; {why}"));
         }
         if self.interrupted {
             line.push_str("; interrupted");

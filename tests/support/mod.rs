@@ -510,3 +510,16 @@ pub fn truth_for<'a>(
         .find(|d| d["ip"] == ip && d["route"].as_str() == route)
         .unwrap_or_else(|| panic!("no ground truth for {ip} {route:?}"))
 }
+
+/// The one record of `ip` (of its TG client node at `route`, when given); panics unless there
+/// is exactly one.
+#[track_caller]
+pub fn record_for<'a>(records: &'a [Record], ip: &str, route: Option<&str>) -> &'a Record {
+    let matching: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.ip.map(|a| a.to_string()).as_deref() == Some(ip))
+        .filter(|r| r.route.as_deref() == route)
+        .collect();
+    assert_eq!(matching.len(), 1, "one record for {ip} {route:?}");
+    matching[0]
+}

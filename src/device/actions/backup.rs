@@ -54,6 +54,7 @@ pub async fn run<S: Shell>(
             elapsed_ms: millis(clock.elapsed()),
             exit_status: None,
             stderr: None,
+            sent: true,
         });
         texts.push(text);
     }

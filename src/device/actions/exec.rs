@@ -3,12 +3,13 @@
 
 use std::time::Instant;
 
-use super::{Action, ActionOptions, mark_failed_commands, millis};
+use super::{Action, ActionOptions, mark_failed_commands, millis, record_plan, script};
 use crate::record::{CommandResult, Record};
 use crate::transport::Execute;
 
 /// Runs the script's commands on exec channels; sets `ok` or `command-failed` (any other
-/// action only checks the login, which succeeded).
+/// action only checks the login, which succeeded). Under `--dry-run` the commands are
+/// recorded unsent, and none runs.
 pub async fn run<E: Execute>(
     target: &E,
     action: &Action,
@@ -19,6 +20,10 @@ pub async fn run<E: Execute>(
     let Action::Script(commands) = action else {
         return;
     };
+    if options.dry_run {
+        record_plan(record, script::plan(commands));
+        return;
+    }
     for command in commands {
         let clock = Instant::now();
         let ran = tokio::time::timeout(options.command_timeout, target.exec(command)).await;
@@ -46,6 +51,7 @@ pub async fn run<E: Execute>(
             elapsed_ms: millis(clock.elapsed()),
             exit_status,
             stderr: Some(stderr),
+            sent: true,
         });
         if !ok && options.stop_on_error {
             break;

@@ -3,7 +3,9 @@
 //! command, telling a CLI error, judging the commands sent).
 //!
 //! Adding an action means a variant, a file with its function, and a line in [`run`]: the
-//! probe engine does not change.
+//! probe engine does not change. An action that changes a radio also has a `plan` function
+//! beside its `run`: the commands it would send, which `--dry-run` records unsent in their
+//! place (see [`plan`]).
 
 pub mod backup;
 pub mod exec;
@@ -14,7 +16,7 @@ pub mod show;
 use std::time::{Duration, Instant};
 
 use super::session::{CliSession, PromptMatch, SessionError};
-use crate::record::{CommandResult, Record, Status};
+use crate::record::{CommandResult, RadioType, Record, Status};
 use crate::transport::Shell;
 
 pub use set_tod::{ClockSource, WallClock};
@@ -43,10 +45,41 @@ pub struct ActionOptions {
     pub stop_on_error: bool,
     /// A failed command does not make the status `command-failed`.
     pub allow_errors: bool,
+    /// Send nothing that changes a radio: record the commands the action would send, unsent
+    /// (`--dry-run`).
+    pub dry_run: bool,
+}
+
+impl Action {
+    /// True for the actions that change a radio, the ones `--dry-run` can plan.
+    pub fn changes_radios(&self) -> bool {
+        match self {
+            Action::Scan | Action::Show | Action::Backup => false,
+            Action::Script(_) | Action::SetTod(_) => true,
+        }
+    }
+}
+
+/// The commands `action` would send to a radio of `radio_type`, in order; `None` for an
+/// action that changes nothing and has nothing to plan.
+pub fn plan(action: &Action, radio_type: RadioType) -> Option<Vec<String>> {
+    match action {
+        Action::Scan | Action::Show | Action::Backup => None,
+        Action::Script(commands) => Some(script::plan(commands)),
+        Action::SetTod(source) => Some(set_tod::plan(radio_type, source)),
+    }
+}
+
+/// Appends `commands` to the record, each unsent (`--dry-run`).
+pub fn record_plan(record: &mut Record, commands: Vec<String>) {
+    for command in commands {
+        record.push_command(CommandResult::unsent(command));
+    }
 }
 
 /// Runs `action` on an identified radio. Commands are recorded as they complete, so a
-/// deadline cut keeps them; a radio of unknown type is left as it is.
+/// deadline cut keeps them; a radio of unknown type is left as it is. Under `--dry-run` the
+/// action's plan is recorded instead, and nothing is sent.
 pub async fn run<S: Shell>(
     action: &Action,
     session: &mut CliSession<S>,
@@ -56,6 +89,10 @@ pub async fn run<S: Shell>(
     let Some(radio_type) = record.radio_type else {
         return Ok(());
     };
+    if options.dry_run {
+        record_plan(record, plan(action, radio_type).unwrap_or_default());
+        return Ok(());
+    }
     match action {
         Action::Scan => {}
         Action::Show => show::run(session, options, record, radio_type).await?,
@@ -105,6 +142,7 @@ pub async fn run_command<S: Shell>(
         elapsed_ms: millis(clock.elapsed()),
         exit_status: None,
         stderr: None,
+        sent: true,
     })
 }
 
@@ -126,7 +164,12 @@ pub fn mark_failed_commands(options: &ActionOptions, record: &mut Record) {
     if options.allow_errors {
         return;
     }
-    let Some(failed) = record.commands.iter().flatten().find(|command| !command.ok) else {
+    let Some(failed) = record
+        .commands
+        .iter()
+        .flatten()
+        .find(|command| command.sent && !command.ok)
+    else {
         return;
     };
     let why = match failed.exit_status {

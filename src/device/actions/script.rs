@@ -21,6 +21,12 @@ pub async fn run<S: Shell>(
     Ok(())
 }
 
+/// The commands [`run`] would send: every one, in order (a dry run cannot know where
+/// `--stop-on-error` would stop).
+pub fn plan(commands: &[String]) -> Vec<String> {
+    commands.to_vec()
+}
+
 /// Reads a script: one command per line, blank lines and `#` comments skipped (batchscanner
 /// sent them as empty commands).
 pub fn script_commands(text: &str) -> Vec<String> {

@@ -47,6 +47,9 @@ impl<T: chrono::Datelike + chrono::Timelike> From<T> for WallClock {
     }
 }
 
+/// The command that reads a radio's clock, before and after setting it.
+const READ_CLOCK: &str = "show system";
+
 /// Reads the clock, sets it, reads it again; `show` gets `clock_before`, `clock_set` and
 /// `clock_after`.
 pub async fn run<S: Shell>(
@@ -75,6 +78,15 @@ pub async fn run<S: Shell>(
     Ok(())
 }
 
+/// The commands [`run`] would send now: the clock read, set from `source` as it stands at
+/// this moment, and read again.
+pub fn plan(radio_type: RadioType, source: &ClockSource) -> Vec<String> {
+    let mut commands = vec![READ_CLOCK.to_owned()];
+    commands.extend(set_clock_commands(radio_type, source.now()));
+    commands.push(READ_CLOCK.to_owned());
+    commands
+}
+
 /// The two commands that set a radio's clock: EH and classic MultiHaul
 /// `set system time HH:MM:SS` / `set system date YYYY.MM.DD`, TG `set time` / `set date
 /// YYYY-MM-DD`; time first, as batchscanner sends them.
@@ -101,7 +113,7 @@ async fn read_clock<S: Shell>(
     record: &mut Record,
     radio_type: RadioType,
 ) -> Result<Option<String>, SessionError> {
-    send(session, options, record, "show system").await?;
+    send(session, options, record, READ_CLOCK).await?;
     let answer = record.last_output();
     let text =
         |value: Option<&serde_json::Value>| value.and_then(|v| v.as_str()).map(str::to_owned);
@@ -130,6 +142,23 @@ async fn read_clock<S: Shell>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plan_reads_sets_and_reads_again() {
+        let source = ClockSource::At(WallClock {
+            date: (2026, 1, 2),
+            time: (3, 4, 5),
+        });
+        assert_eq!(
+            plan(RadioType::Bu, &source),
+            [
+                "show system",
+                "set system time 03:04:05",
+                "set system date 2026.01.02",
+                "show system"
+            ]
+        );
+    }
 
     #[test]
     fn clock_commands_per_radio_type() {
