@@ -201,8 +201,14 @@ pub async fn run(
         in_flight.start(job.seq, addr, raw.clone());
         let shared = shared.clone();
         let rollout = rollout.clone();
+        let abandon = shutdown.clone();
         hosts.spawn(async move {
             let records = probe(addr, raw, &context).await;
+            // A host that ends once the run was abandoned was cut short by it (its ssh killed):
+            // it keeps its place in flight and gets the `interrupted` record the others get.
+            if abandon.is_abandoned() {
+                return;
+            }
             let outcome = rollout::outcome(&records);
             // The slot is held until the writer has taken the records: behind a slow stdout
             // the queue fills, hosts wait here, and no new host starts, so the records held

@@ -136,10 +136,12 @@ fn watch_signals(
                              as 'interrupted' (again to quit at once)",
                         );
                     }
+                    // Marked first: a host whose ssh dies of the kill below must find the run
+                    // abandoned, or it would be recorded as the i/o error the kill caused.
+                    shutdown.abandon();
                     if let Some(openssh) = &context.openssh {
                         openssh.abandon();
                     }
-                    shutdown.abandon();
                 }
                 _ => std::process::exit(i32::from(Exit::Interrupted.code())),
             }
