@@ -23,7 +23,7 @@ _sikprobe() {
 
     case "${cmd}" in
         sikprobe)
-            opts="-f -a -F -o -c -j -p -u -i -q -h -V --file --action --platform --transport --ssh-config --ssh-option --check --telnet-port --command --script --stop-on-error --allow-errors --dry-run --time-shift --at --cns --cn --concurrency --rate --canary --max-failures --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --retries --retry-backoff --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
+            opts="-f -a -F -o -c -j -p -u -i -q -h -V --file --action --platform --transport --ssh-config --ssh-option --check --telnet-port --command --script --stop-on-error --allow-errors --dry-run --guard --verify --expect --save --revert-wait --time-shift --at --cns --cn --concurrency --rate --canary --max-failures --port --user --password-file --ask-password --credentials --identity --no-agent --legacy-algorithms --host-keys --known-hosts --connect-timeout --handshake-timeout --auth-timeout --prompt-timeout --command-timeout --deadline --retries --retry-backoff --ordered --skip-done --retry --emit-skipped --total --summary --line-buffered --quiet --generate --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -86,6 +86,22 @@ _sikprobe() {
                     return 0
                     ;;
                 --script)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --guard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --revert-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -18,6 +18,10 @@ telnet\t'Telnet, on --telnet-port'"
 complete -c sikprobe -l telnet-port -d 'Telnet port for --check' -r
 complete -c sikprobe -s c -l command -d 'A command to send (implies --action script); repeatable, sent in order' -r
 complete -c sikprobe -l script -d 'Send the commands of FILE, one per line (\'#\' comments and blank lines skipped)' -r -F
+complete -c sikprobe -l guard -d 'Make the script a guarded change (EH, BU, TU): read the running configuration, arm the radio\'s rollback timer for DURATION (\'set rollback timeout N\'), send the commands, verify from a new session (--verify, --expect; tried again for half the guard), then \'clear rollback\' (and --save). Not verified, the timer reverts the radio, which is waited for (--revert-wait) and compared with its configuration before: \'reverted\', or \'unconfirmed\' for a person to look at. TG radios, which have no timer, are \'skipped\'' -r
+complete -c sikprobe -l verify -d 'With --guard: a command to run in the new session; repeatable, each paired with the --expect of the same rank' -r
+complete -c sikprobe -l expect -d 'With --guard: a regular expression the answer of the --verify command of the same rank must match, e.g. \'rf operational\\s*:\\s*up\'' -r
+complete -c sikprobe -l revert-wait -d 'With --guard: how long an unconfirmed radio may take, from its rollback timer\'s expiry, to come back' -r
 complete -c sikprobe -l time-shift -d 'set-tod: hours (\'2.5\', \'-1\') or a duration (\'90m\', \'-30s\') added to the local clock' -r
 complete -c sikprobe -l at -d 'set-tod: set this wall-clock time instead (RFC 3339, set as written)' -r
 complete -c sikprobe -l cn -d 'Visit only this client node (implies --cns); repeatable' -r
@@ -39,11 +43,11 @@ complete -c sikprobe -l handshake-timeout -d 'Timeout for the SSH identification
 complete -c sikprobe -l auth-timeout -d 'Timeout for each authentication attempt (over Telnet: for each login prompt)' -r
 complete -c sikprobe -l prompt-timeout -d 'Timeout for the first CLI prompt after login' -r
 complete -c sikprobe -l command-timeout -d 'Timeout for each command\'s answer' -r
-complete -c sikprobe -l deadline -d 'The most time one host may take, whatever it does (its retries included); a cut host reports \'deadline\'' -r
+complete -c sikprobe -l deadline -d 'The most time one host may take, whatever it does (its retries included); a cut host reports \'deadline\' [default: 60s; with --guard: the guard, --revert-wait and 2m]' -r
 complete -c sikprobe -l retries -d 'Try a host again up to N times when it failed before anything was sent to it in a way that can pass (connect-timeout, no-ssh, a key exchange that timed out, io-error); never after auth-failed (lockouts) or once the login succeeded. The earlier attempts are listed in the record\'s \'attempts\'' -r
 complete -c sikprobe -l retry-backoff -d 'Wait this long before the first retry, twice as long before each next one (each wait varied by up to a quarter, so that retried hosts do not come back in step)' -r
 complete -c sikprobe -l skip-done -d 'Skip hosts that already have a final record in these NDJSON files or batchsave output directories; repeatable' -r -F
-complete -c sikprobe -l retry -d 'Statuses to try again although --skip-done counts them as final (final by default: ok, auth-failed, not-siklu, refused)' -r
+complete -c sikprobe -l retry -d 'Statuses to try again although --skip-done counts them as final (final by default: ok, auth-failed, not-siklu, refused, unconfirmed)' -r
 complete -c sikprobe -l total -d 'Expected number of hosts, for the progress bar\'s ETA (e.g. from \'ipgen --count\')' -r
 complete -c sikprobe -l summary -d 'Write the final summary as JSON to FILE' -r -F
 complete -c sikprobe -l generate -d 'Print a man page or a shell completion script' -r -f -a "man\t'The roff man page (section 1)'
@@ -53,6 +57,7 @@ fish\t'fish completion'"
 complete -c sikprobe -l stop-on-error -d 'Stop a radio\'s script at its first failed command'
 complete -c sikprobe -l allow-errors -d 'Report \'ok\' even when a command answered with a CLI error (each command\'s \'ok\' still says so)'
 complete -c sikprobe -l dry-run -d 'Log in and identify each radio, and record the commands the action would send in \'commands\' with "sent": false, sending none of them (-a script and -a set-tod only)'
+complete -c sikprobe -l save -d 'With --guard: once a change is confirmed (never before), save it as the startup configuration (\'copy running-configuration startup-configuration\')'
 complete -c sikprobe -l cns -d 'Also visit the active client nodes of each TG DN (connect / quit) and write one record per node, with \'route\' and \'parent\''
 complete -c sikprobe -l ask-password -d 'Ask for the password on the terminal'
 complete -c sikprobe -l no-agent -d 'Do not offer the identities of the SSH agent at SSH_AUTH_SOCK'

@@ -48,11 +48,18 @@ pub enum Status {
     Skipped,
     /// Started, then abandoned unfinished when the run was made to quit (a second Ctrl-C).
     Interrupted,
+    /// A guarded change (`--guard`) was not confirmed: the radio's rollback timer rebooted it,
+    /// and it came back with the configuration it had before.
+    Reverted,
+    /// A guarded change was not confirmed, and the radio did not come back within
+    /// `--revert-wait`, or came back with a configuration other than the one it had before:
+    /// a person must look at it.
+    Unconfirmed,
 }
 
 impl Status {
     /// Every status, in the order of the taxonomy.
-    pub const ALL: [Status; 15] = [
+    pub const ALL: [Status; 17] = [
         Status::Ok,
         Status::InvalidInput,
         Status::Refused,
@@ -68,6 +75,8 @@ impl Status {
         Status::IoError,
         Status::Skipped,
         Status::Interrupted,
+        Status::Reverted,
+        Status::Unconfirmed,
     ];
 
     /// One line on what the status means, for `--help` and the man page.
@@ -97,6 +106,14 @@ impl Status {
                  a failed --canary or --max-failures stopped the run ('error' says which)"
             }
             Status::Interrupted => "started, then abandoned unfinished by a second Ctrl-C",
+            Status::Reverted => {
+                "--guard: the change was not confirmed; the rollback timer rebooted the radio and \
+                 it came back as it was before"
+            }
+            Status::Unconfirmed => {
+                "--guard: the change was not confirmed and the radio did not come back as it was \
+                 within --revert-wait: look at it"
+            }
         }
     }
 
@@ -118,6 +135,8 @@ impl Status {
             Status::IoError => "io-error",
             Status::Skipped => "skipped",
             Status::Interrupted => "interrupted",
+            Status::Reverted => "reverted",
+            Status::Unconfirmed => "unconfirmed",
         }
     }
 }
@@ -351,6 +370,64 @@ pub struct Record {
     /// `-a backup`: the SHA-256 of `config`, lowercase hex.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_sha256: Option<String>,
+    /// `--guard`: how the guarded change went.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardReport>,
+}
+
+/// How a guarded change (`--guard`) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GuardOutcome {
+    /// Verified from a new session, the rollback cleared (and saved with `--save`).
+    Confirmed,
+    /// Not verified: the radio rebooted and came back with its configuration from before.
+    Reverted,
+    /// Not verified, and the radio did not come back as it was in time.
+    Unconfirmed,
+}
+
+/// One `--verify` command, run in a new session, and whether its answer matched `--expect`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResult {
+    /// The command.
+    pub command: String,
+    /// Its answer matched the expected pattern.
+    pub ok: bool,
+    /// Its answer (of the last attempt), or why there was none.
+    pub output: String,
+}
+
+/// The record's `guard`: what a guarded change armed, verified and saw come back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardReport {
+    /// The rollback timeout armed, in seconds.
+    pub timeout_s: u64,
+    /// Verified from a new session.
+    pub verified: bool,
+    /// The `--verify` commands of the last verification attempt.
+    pub verify: Vec<VerifyResult>,
+    /// How it ended (null while it had not ended: a deadline cut it short).
+    pub outcome: Option<GuardOutcome>,
+    /// After an unconfirmed change: from the rollback timer's expiry until the radio took a
+    /// login again.
+    pub back_after_ms: Option<u64>,
+    /// The SHA-256 of the running configuration before the change, lowercase hex.
+    pub before_sha256: Option<String>,
+}
+
+impl GuardReport {
+    /// A guard of `timeout_s` seconds, armed and not yet verified.
+    pub fn armed(timeout_s: u64) -> Self {
+        GuardReport {
+            timeout_s,
+            verified: false,
+            verify: Vec::new(),
+            outcome: None,
+            back_after_ms: None,
+            before_sha256: None,
+        }
+    }
 }
 
 impl Record {
@@ -386,6 +463,7 @@ impl Record {
             startup_config: None,
             config_saved: None,
             config_sha256: None,
+            guard: None,
         }
     }
 

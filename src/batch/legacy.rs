@@ -200,9 +200,12 @@ pub fn last_non_cmd_error(record: &Record) -> String {
         }
         Status::NotSiklu => not_siklu_error(record, banner),
         Status::IoError => "Connection found to be unexpectedly disconnected".into(),
-        Status::Deadline | Status::InvalidInput | Status::Skipped | Status::Interrupted => {
-            record.error.clone().unwrap_or_default()
-        }
+        Status::Deadline
+        | Status::InvalidInput
+        | Status::Skipped
+        | Status::Interrupted
+        | Status::Reverted
+        | Status::Unconfirmed => record.error.clone().unwrap_or_default(),
     }
 }
 

@@ -73,6 +73,24 @@ failed ...'). A host is 'ok' when every record it wrote is (its TG client nodes'
 whose own record is 'skipped' does not count towards --max-failures. Either way every input line
 still gets one record, the summary says why the run stopped, and sikprobe exits 1.
 
+Guarded changes: --guard DURATION makes -c/--script a change that cannot strand a radio (EH,
+BU, TU). sikprobe reads the running configuration (its sha256 is guard.before_sha256), sends
+'set rollback timeout N' (the answer must be 'Set done: rollbacktimeout: N', else
+'command-failed' and nothing else is sent), the commands (a CLI error stops them), then logs in
+again in a NEW session and runs each --verify CMD, matching --expect REGEX against its answer,
+tried again every second until half the guard has passed. Verified: 'clear rollback' (answer
+'rollback cleared'), then with --save 'copy running-configuration startup-configuration'; the
+change is never saved before it is confirmed; status 'ok'. Not verified: nothing is cleared;
+the radio reboots to its startup configuration when the timer runs out, sikprobe waits for it
+(--revert-wait from the expiry), logs in and compares the running configuration with the one
+before: 'reverted' when they match, 'unconfirmed' when it did not come back in time or came
+back different. The record's guard says {timeout_s, verified, verify [{command, ok, output}],
+outcome (confirmed, reverted, unconfirmed), back_after_ms, before_sha256}. The summary names
+the unconfirmed radios and sikprobe exits 1 when there are any. TG radios have no rollback
+timer: 'skipped', and no command is sent to them. --deadline must leave room for the guard,
+the revert wait and a minute of logins and commands (its default does); --dry-run records the
+whole sequence, verification included, unsent.
+
 --check ssh,telnet runs no action: for each address it logs in over SSH (the line's port) and
 over Telnet (--telnet-port) at once, closes, and writes one record with reachable {ssh,
 telnet}: status 'ok' when either accepted a login, else the SSH attempt's status, with both
@@ -89,7 +107,9 @@ Examples:
   sikprobe -f hosts.txt -a backup --cns | jq -r 'select(.config_saved == false) | .ip'
   sikprobe --transport openssh -o ProxyJump=bastion -f site-b.txt | batchsave out/
   sikprobe -f hosts.txt --dry-run -c 'set system location Depot' | jq -c '[.ip, .commands]'
-  sikprobe -f hosts.txt --canary 5 --max-failures 2% -c 'set system location Depot'";
+  sikprobe -f hosts.txt --canary 5 --max-failures 2% -c 'set system location Depot'
+  sikprobe -f hosts.txt --guard 5m --verify 'show rf' --expect 'rf operational\\s*:\\s*up' \\
+    --save -c 'set rf tx-power 14' | batchsave out/";
 
 fn after_long_help() -> String {
     let mut help = String::from(AFTER_HELP);
@@ -99,7 +119,7 @@ fn after_long_help() -> String {
          banner, server_id, host_key ('ALG SHA256:...'), user, prompt, started (RFC 3339),\n  \
          elapsed_ms, transport; and when present: input, commands, show, route, parent,\n  \
          parse_warnings, attempts, reachable, config, startup_config, config_saved,\n  \
-         config_sha256.\n",
+         config_sha256, guard.\n",
     );
     help.push_str("\nStatuses:\n");
     for status in Status::ALL {

@@ -9,14 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use regex::Regex;
 
 use super::context::{Platform, ProbeContext, Reach, RetryPolicy, SshClient};
 use super::credentials::{CredentialBook, CredentialsError};
 use super::engine::EngineOptions;
 use super::resume::{DoneSet, FINAL_BY_DEFAULT, ResumeError};
 use super::rollout::{FailureLimit, RolloutOptions};
+use crate::device::actions::guard::TIMEOUT_RANGE;
 use crate::device::actions::script::script_commands;
-use crate::device::actions::{Action, ActionOptions, ClockSource, WallClock};
+use crate::device::actions::{Action, ActionOptions, Check, ClockSource, Guard, WallClock};
 use crate::pipe::{self, OpenError};
 use crate::record::Status;
 use crate::secret::Secret;
@@ -160,6 +162,35 @@ pub struct ProbeArgs {
     #[arg(long, conflicts_with = "check")]
     pub dry_run: bool,
 
+    /// Make the script a guarded change (EH, BU, TU): read the running configuration, arm the
+    /// radio's rollback timer for DURATION ('set rollback timeout N'), send the commands, verify
+    /// from a new session (--verify, --expect; tried again for half the guard), then 'clear
+    /// rollback' (and --save). Not verified, the timer reverts the radio, which is waited for
+    /// (--revert-wait) and compared with its configuration before: 'reverted', or 'unconfirmed'
+    /// for a person to look at. TG radios, which have no timer, are 'skipped'.
+    #[arg(long, value_name = "DURATION", value_parser = parse_guard)]
+    pub guard: Option<Duration>,
+
+    /// With --guard: a command to run in the new session; repeatable, each paired with the
+    /// --expect of the same rank.
+    #[arg(long = "verify", value_name = "CMD", requires = "guard")]
+    pub verify: Vec<String>,
+
+    /// With --guard: a regular expression the answer of the --verify command of the same rank
+    /// must match, e.g. 'rf operational\s*:\s*up'.
+    #[arg(long = "expect", value_name = "REGEX", requires = "guard", value_parser = parse_regex)]
+    pub expect: Vec<Regex>,
+
+    /// With --guard: once a change is confirmed (never before), save it as the startup
+    /// configuration ('copy running-configuration startup-configuration').
+    #[arg(long, requires = "guard")]
+    pub save: bool,
+
+    /// With --guard: how long an unconfirmed radio may take, from its rollback timer's expiry,
+    /// to come back.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub revert_wait: Duration,
+
     /// set-tod: hours ('2.5', '-1') or a duration ('90m', '-30s') added to the local clock.
     #[arg(long, value_name = "SHIFT", allow_hyphen_values = true, value_parser = parse_shift)]
     pub time_shift: Option<i64>,
@@ -265,9 +296,9 @@ pub struct ProbeArgs {
     pub command_timeout: Duration,
 
     /// The most time one host may take, whatever it does (its retries included); a cut host
-    /// reports 'deadline'.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
-    pub deadline: Duration,
+    /// reports 'deadline' [default: 60s; with --guard: the guard, --revert-wait and 2m].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub deadline: Option<Duration>,
 
     /// Try a host again up to N times when it failed before anything was sent to it in a way
     /// that can pass (connect-timeout, no-ssh, a key exchange that timed out, io-error);
@@ -292,7 +323,7 @@ pub struct ProbeArgs {
     pub skip_done: Vec<PathBuf>,
 
     /// Statuses to try again although --skip-done counts them as final (final by default:
-    /// ok, auth-failed, not-siklu, refused).
+    /// ok, auth-failed, not-siklu, refused, unconfirmed).
     #[arg(long, value_name = "STATUS,...", value_delimiter = ',')]
     pub retry: Vec<Status>,
 
@@ -342,6 +373,22 @@ pub enum ArgsError {
         /// Why.
         #[source]
         source: russh::keys::Error,
+    },
+    /// `--deadline` is shorter than a guarded change may need.
+    #[error(
+        "--deadline {given} leaves no room for a guarded change: --guard and --revert-wait \
+         need {waits}, and the logins and commands around them {room}; give --deadline {needed} \
+         or more"
+    )]
+    Deadline {
+        /// The deadline given.
+        given: String,
+        /// The guard and the revert wait.
+        waits: String,
+        /// The room added for logins and commands.
+        room: String,
+        /// The least deadline that works.
+        needed: String,
     },
     /// `--at` is not an RFC 3339 time.
     #[error("--at '{text}' is not an RFC 3339 time")]
@@ -417,6 +464,7 @@ impl ProbeConfig {
             }
         });
         let action = resolve_action(&args)?;
+        let deadline = resolve_deadline(&args, &action)?;
         if args.dry_run && !action.changes_radios() {
             return Err(ArgsError::Flags(
                 "--dry-run goes with an action that changes radios: -a script (-c/--script) or \
@@ -492,7 +540,7 @@ impl ProbeConfig {
             handshake_timeout: args.handshake_timeout,
             auth_timeout: args.auth_timeout,
             legacy_algorithms: args.legacy_algorithms,
-            deadline: args.deadline,
+            deadline,
             host_keys,
         });
         let context = ProbeContext {
@@ -505,7 +553,7 @@ impl ProbeConfig {
             },
             credentials,
             prompt_timeout: args.prompt_timeout,
-            deadline: args.deadline,
+            deadline,
             retries: RetryPolicy {
                 retries: args.retries,
                 backoff: args.retry_backoff,
@@ -581,6 +629,13 @@ fn resolve_action(args: &ProbeArgs) -> Result<Action, ArgsError> {
             "--platform generic runs -c/--script commands (or checks the login) only",
         ));
     }
+    if args.guard.is_some()
+        && (named != ActionName::Script || args.platform == PlatformName::Generic)
+    {
+        return Err(ArgsError::Flags(
+            "--guard goes with -a script (-c/--script) on Siklu radios, not --platform generic",
+        ));
+    }
     if named != ActionName::SetTod && (args.time_shift.is_some() || args.at.is_some()) {
         return Err(ArgsError::Flags(
             "--time-shift and --at go with --action set-tod",
@@ -594,7 +649,29 @@ fn resolve_action(args: &ProbeArgs) -> Result<Action, ArgsError> {
                 "--action script needs commands: -c CMD or --script FILE",
             ));
         }
-        ActionName::Script => Action::Script(commands),
+        ActionName::Script => match args.guard {
+            None => Action::Script(commands),
+            Some(timeout) => {
+                if args.verify.len() != args.expect.len() {
+                    return Err(ArgsError::Flags(
+                        "--verify and --expect go in pairs: one --expect for each --verify",
+                    ));
+                }
+                let checks = args.verify.iter().zip(&args.expect);
+                Action::GuardedScript(Box::new(Guard {
+                    commands,
+                    timeout,
+                    checks: checks
+                        .map(|(command, expect)| Check {
+                            command: command.clone(),
+                            expect: expect.clone(),
+                        })
+                        .collect(),
+                    save: args.save,
+                    revert_wait: args.revert_wait,
+                }))
+            }
+        },
         ActionName::SetTod => Action::SetTod(match &args.at {
             Some(text) => ClockSource::At(parse_at(text)?),
             None => ClockSource::Local {
@@ -603,6 +680,51 @@ fn resolve_action(args: &ProbeArgs) -> Result<Action, ArgsError> {
         }),
         ActionName::Backup => Action::Backup,
     })
+}
+
+/// The most time a guarded change needs beside its waits: the logins (the first, the
+/// verifying one, the one after the revert) and the commands around them.
+pub const GUARD_ROOM: Duration = Duration::from_secs(60);
+
+/// The deadline default when a guarded change leaves it unset: its waits and twice the room.
+const GUARD_DEFAULT_ROOM: Duration = Duration::from_secs(120);
+
+/// `--deadline`, or its default: 60s, or under `--guard` room for the guard and the revert
+/// wait; one too short for a guarded change is refused before any login.
+fn resolve_deadline(args: &ProbeArgs, action: &Action) -> Result<Duration, ArgsError> {
+    let Action::GuardedScript(guard) = action else {
+        return Ok(args.deadline.unwrap_or(Duration::from_secs(60)));
+    };
+    let waits = guard.longest_wait();
+    match args.deadline {
+        None => Ok(waits + GUARD_DEFAULT_ROOM),
+        Some(given) if given < waits + GUARD_ROOM && !args.dry_run => Err(ArgsError::Deadline {
+            given: humantime::format_duration(given).to_string(),
+            waits: humantime::format_duration(waits).to_string(),
+            room: humantime::format_duration(GUARD_ROOM).to_string(),
+            needed: humantime::format_duration(waits + GUARD_ROOM).to_string(),
+        }),
+        Some(given) => Ok(given),
+    }
+}
+
+/// `--guard`: a rollback timeout in whole seconds the radio accepts.
+fn parse_guard(text: &str) -> Result<Duration, String> {
+    let timeout = humantime::parse_duration(text).map_err(|e| format!("'{text}': {e}"))?;
+    let seconds = timeout.as_secs();
+    if timeout.subsec_nanos() != 0 || !TIMEOUT_RANGE.contains(&seconds) {
+        return Err(format!(
+            "'{text}': the rollback timeout is whole seconds from {} to {} (1s to 24h)",
+            TIMEOUT_RANGE.start(),
+            TIMEOUT_RANGE.end()
+        ));
+    }
+    Ok(timeout)
+}
+
+/// `--expect`: a regular expression.
+fn parse_regex(text: &str) -> Result<Regex, String> {
+    Regex::new(text).map_err(|e| format!("'{text}' is not a regular expression: {e}"))
 }
 
 /// `--time-shift`: hours as a number (batchscanner's time_shift), or a signed duration.

@@ -9,6 +9,7 @@ use super::context::ProbeContext;
 use super::records::HostRecords;
 use crate::device::actions::{self, millis};
 use crate::device::identify::{self, PromptKind};
+use crate::device::redial::NoRedial;
 use crate::device::session::{CliSession, PromptMatch, SessionError};
 use crate::parse;
 use crate::record::{Record, Status};
@@ -52,10 +53,9 @@ pub(crate) async fn visit<S: Shell>(
             PromptKind::Tg { model, name } if name == cn => {
                 record.prompt = Some(prompt);
                 identify::identify_tg(session, command_timeout, record, model, name).await?;
-                let acted =
-                    actions::run(&context.action, session, &context.action_options, record).await;
-                identify::follow_prompt(record, session.prompt());
-                acted?;
+                let options = &context.action_options;
+                let redial = NoRedial::<S>::default();
+                actions::run(&context.action, session, options, record, &redial).await?;
                 let back = session
                     .command("quit", command_timeout, PromptMatch::Any)
                     .await?;

@@ -9,6 +9,7 @@ use super::context::{Platform, ProbeContext};
 use super::records::{HostRecords, Phase};
 use crate::device::actions::{self, Action};
 use crate::device::identify;
+use crate::device::redial::Redial;
 use crate::device::session::{CliSession, SessionError};
 use crate::record::{RadioType, Status};
 use crate::transport::{ConnectError, Connection, SharedFacts, Shell};
@@ -16,11 +17,12 @@ use crate::transport::{ConnectError, Connection, SharedFacts, Shell};
 /// Takes the login attempt's outcome on: a generic host runs its commands on exec channels, a
 /// radio gets its CLI session; a host that turns out not to be a radio under `--platform
 /// auto` runs a script as a generic host.
-pub(crate) async fn after_login<C: Connection>(
+pub(crate) async fn after_login<C: Connection, R: Redial>(
     opened: Result<(C, String), ConnectError>,
     context: &ProbeContext,
     facts: &SharedFacts,
     work: &mut HostRecords,
+    redial: &R,
 ) {
     let (connection, user) = match opened {
         Ok(opened) => opened,
@@ -56,7 +58,7 @@ pub(crate) async fn after_login<C: Connection>(
         .banner
         .clone();
     let mut session = CliSession::new(shell);
-    if let Err(err) = drive(&mut session, banner.as_deref(), context, work).await {
+    if let Err(err) = drive(&mut session, banner.as_deref(), context, work, redial).await {
         work.current().fail(err.status(), err.to_string());
         return;
     }
@@ -80,14 +82,15 @@ pub(crate) async fn after_login<C: Connection>(
 
 /// A radio's CLI session on a shell already open (SSH, or Telnet with no banner), closed at
 /// the end.
-pub(crate) async fn cli<S: Shell>(
+pub(crate) async fn cli<S: Shell, R: Redial>(
     shell: S,
     banner: Option<&str>,
     context: &ProbeContext,
     work: &mut HostRecords,
+    redial: &R,
 ) {
     let mut session = CliSession::new(shell);
-    if let Err(err) = drive(&mut session, banner, context, work).await {
+    if let Err(err) = drive(&mut session, banner, context, work, redial).await {
         work.current().fail(err.status(), err.to_string());
         return;
     }
@@ -95,13 +98,14 @@ pub(crate) async fn cli<S: Shell>(
     session.close().await;
 }
 
-/// The CLI session of an identified radio: prompt, identification, the action, and the TG
-/// client nodes when asked.
-async fn drive<S: Shell>(
+/// The CLI session of an identified radio: prompt, identification, the action (with new
+/// sessions from `redial` when it needs them), and the TG client nodes when asked.
+async fn drive<S: Shell, R: Redial>(
     session: &mut CliSession<S>,
     banner: Option<&str>,
     context: &ProbeContext,
     work: &mut HostRecords,
+    redial: &R,
 ) -> Result<(), SessionError> {
     work.enter(Phase::Prompt);
     let prompt = match session.acquire_prompt(context.prompt_timeout).await {
@@ -120,15 +124,8 @@ async fn drive<S: Shell>(
         return Ok(());
     }
     work.enter(Phase::Acting);
-    let acted = actions::run(
-        &context.action,
-        session,
-        &context.action_options,
-        work.host(),
-    )
-    .await;
-    identify::follow_prompt(work.host(), session.prompt());
-    acted?;
+    let options = &context.action_options;
+    actions::run(&context.action, session, options, work.host(), redial).await?;
     if context.client_nodes && work.host().radio_type == Some(RadioType::Tg) {
         work.enter(Phase::ClientNodes);
         client_nodes::visit(session, context, work).await?;

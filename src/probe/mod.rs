@@ -23,6 +23,7 @@ mod output;
 pub mod progress;
 mod reach;
 mod records;
+mod redial;
 pub mod resume;
 pub mod rollout;
 pub mod run;

@@ -104,7 +104,7 @@ fn count(shared: &RunShared, record: &Record) {
         .summary
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
-        .count(record.status, sent_commands(record));
+        .count(record, sent_commands(record));
     shared.progress.done.fetch_add(1, Ordering::Relaxed);
     if record.status == Status::Ok {
         shared.progress.ok.fetch_add(1, Ordering::Relaxed);

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use super::context::{ProbeContext, SshClient};
 use super::drive;
 use super::records::HostRecords;
+use super::redial::{NativeAgain, OpensshAgain, TelnetAgain};
 use crate::record::{Reachable, Record, Status, Transport};
 use crate::transport::native;
 use crate::transport::openssh;
@@ -25,7 +26,12 @@ pub(crate) async fn ssh(
     match (client, &context.openssh) {
         (SshClient::Openssh, Some(options)) => {
             let opened = openssh::connect(addr, &logins, options, facts).await;
-            drive::after_login(opened, context, facts, work).await;
+            let again = OpensshAgain {
+                addr,
+                context,
+                options,
+            };
+            drive::after_login(opened, context, facts, work, &again).await;
         }
         (SshClient::Auto, Some(options)) => {
             match native::connect(addr, &logins, &context.native, facts).await {
@@ -34,14 +40,23 @@ pub(crate) async fn ssh(
                     let opened = openssh::connect(addr, &logins, options, facts)
                         .await
                         .map_err(|err| err.after(&first));
-                    drive::after_login(opened, context, facts, work).await;
+                    let again = OpensshAgain {
+                        addr,
+                        context,
+                        options,
+                    };
+                    drive::after_login(opened, context, facts, work, &again).await;
                 }
-                opened => drive::after_login(opened, context, facts, work).await,
+                opened => {
+                    let again = NativeAgain { addr, context };
+                    drive::after_login(opened, context, facts, work, &again).await;
+                }
             }
         }
         (SshClient::Native, _) => {
             let opened = native::connect(addr, &logins, &context.native, facts).await;
-            drive::after_login(opened, context, facts, work).await;
+            let again = NativeAgain { addr, context };
+            drive::after_login(opened, context, facts, work, &again).await;
         }
         (SshClient::Openssh | SshClient::Auto, None) => {
             work.host().error = Some("the OpenSSH transport was not set up".to_owned());
@@ -56,7 +71,8 @@ pub(crate) async fn telnet(addr: SocketAddr, context: &ProbeContext, work: &mut 
     match telnet::connect(addr, &logins, &context.telnet).await {
         Ok((shell, user)) => {
             work.host().user = Some(user);
-            drive::cli(shell, None, context, work).await;
+            let again = TelnetAgain { addr, context };
+            drive::cli(shell, None, context, work, &again).await;
         }
         Err(TelnetError::Connect(err)) => work.login_failed(&err),
         Err(err) => work.host().fail(telnet_status(&err), err.to_string()),

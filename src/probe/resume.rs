@@ -11,12 +11,14 @@ use serde::Deserialize;
 use crate::record::Status;
 use crate::snapshot::{self, RecordLines};
 
-/// The statuses that count as done unless `--retry` names them.
-pub const FINAL_BY_DEFAULT: [Status; 4] = [
+/// The statuses that count as done unless `--retry` names them. `unconfirmed` is one: a
+/// radio a guarded change left in doubt waits for a person, not for the next run's change.
+pub const FINAL_BY_DEFAULT: [Status; 5] = [
     Status::Ok,
     Status::AuthFailed,
     Status::NotSiklu,
     Status::Refused,
+    Status::Unconfirmed,
 ];
 
 /// The finished hosts, by address and port.

@@ -72,7 +72,7 @@ pub fn run(config: ProbeConfig) -> anyhow::Result<Exit> {
             Exit::Success
         } else if outcome.summary.interrupted {
             Exit::Interrupted
-        } else if outcome.summary.stopped.is_some() {
+        } else if outcome.summary.stopped.is_some() || !outcome.summary.unconfirmed.is_empty() {
             Exit::Partial
         } else {
             Exit::Success

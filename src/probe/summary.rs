@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::record::Status;
+use crate::record::{Record, Status};
+
+/// The most `unconfirmed` radios the stderr line names; `--summary FILE` names them all.
+const NAMED_ON_THE_LINE: usize = 50;
 
 /// Counts per status and the run's timing.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,14 +29,27 @@ pub struct Summary {
     pub interrupted: bool,
     /// Why a staged rollout (`--canary`, `--max-failures`) stopped starting hosts, when it did.
     pub stopped: Option<String>,
+    /// The radios a guarded change left `unconfirmed`, for a person to look at: `ip:port`, and
+    /// the radio's name when known (`ip:port (name)`), in the order they were written.
+    pub unconfirmed: Vec<String>,
 }
 
 impl Summary {
-    /// Counts one record and the commands it sent.
-    pub fn count(&mut self, status: Status, commands: usize) {
+    /// Counts one record and the commands it sent, and names it when it is `unconfirmed`.
+    pub fn count(&mut self, record: &Record, commands: usize) {
         self.hosts += 1;
         self.commands += commands as u64;
-        *self.statuses.entry(status).or_default() += 1;
+        *self.statuses.entry(record.status).or_default() += 1;
+        if record.status == Status::Unconfirmed {
+            let mut named = match (record.ip, record.port) {
+                (Some(ip), Some(port)) => std::net::SocketAddr::new(ip, port).to_string(),
+                _ => record.input.clone().unwrap_or_default(),
+            };
+            if let Some(name) = &record.name {
+                named.push_str(&format!(" ({name})"));
+            }
+            self.unconfirmed.push(named);
+        }
     }
 
     /// Records that finished with `ok`.
@@ -80,6 +96,17 @@ impl Summary {
         }
         if let Some(why) = &self.stopped {
             line.push_str(&format!("; {why}"));
+        }
+        if !self.unconfirmed.is_empty() {
+            let named = &self.unconfirmed[..self.unconfirmed.len().min(NAMED_ON_THE_LINE)];
+            line.push_str(&format!(
+                "; unconfirmed, look at them: {}",
+                named.join(", ")
+            ));
+            let more = self.unconfirmed.len() - named.len();
+            if more > 0 {
+                line.push_str(&format!(" and {more} more (--summary FILE names them all)"));
+            }
         }
         if self.interrupted {
             line.push_str("; interrupted");

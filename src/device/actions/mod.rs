@@ -9,16 +9,20 @@
 
 pub mod backup;
 pub mod exec;
+pub mod guard;
 pub mod script;
 pub mod set_tod;
 pub mod show;
 
 use std::time::{Duration, Instant};
 
+use super::identify;
+use super::redial::Redial;
 use super::session::{CliSession, PromptMatch, SessionError};
 use crate::record::{CommandResult, RadioType, Record, Status};
 use crate::transport::Shell;
 
+pub use guard::{Check, Guard};
 pub use set_tod::{ClockSource, WallClock};
 
 /// What to do on each radio.
@@ -34,6 +38,9 @@ pub enum Action {
     SetTod(ClockSource),
     /// Read the radio's configuration texts into `config` and `startup_config`.
     Backup,
+    /// Send these commands under the rollback timer, verify from a new session, then confirm
+    /// (`--guard`).
+    GuardedScript(Box<Guard>),
 }
 
 /// How every action sends its commands and judges their answers.
@@ -55,7 +62,7 @@ impl Action {
     pub fn changes_radios(&self) -> bool {
         match self {
             Action::Scan | Action::Show | Action::Backup => false,
-            Action::Script(_) | Action::SetTod(_) => true,
+            Action::Script(_) | Action::SetTod(_) | Action::GuardedScript(_) => true,
         }
     }
 }
@@ -67,6 +74,7 @@ pub fn plan(action: &Action, radio_type: RadioType) -> Option<Vec<String>> {
         Action::Scan | Action::Show | Action::Backup => None,
         Action::Script(commands) => Some(script::plan(commands)),
         Action::SetTod(source) => Some(set_tod::plan(radio_type, source)),
+        Action::GuardedScript(guard) => Some(guard.plan()),
     }
 }
 
@@ -77,18 +85,37 @@ pub fn record_plan(record: &mut Record, commands: Vec<String>) {
     }
 }
 
-/// Runs `action` on an identified radio. Commands are recorded as they complete, so a
-/// deadline cut keeps them; a radio of unknown type is left as it is. Under `--dry-run` the
-/// action's plan is recorded instead, and nothing is sent.
-pub async fn run<S: Shell>(
+/// Runs `action` on an identified radio, and follows a prompt the action changed (a renamed
+/// radio). Commands are recorded as they complete, so a deadline cut keeps them; a radio of
+/// unknown type is left as it is. Under `--dry-run` the action's plan is recorded instead, and
+/// nothing is sent. `redial` opens new sessions to the same radio, for the actions that need
+/// one.
+pub async fn run<S: Shell, R: Redial>(
     action: &Action,
     session: &mut CliSession<S>,
     options: &ActionOptions,
     record: &mut Record,
+    redial: &R,
+) -> Result<(), SessionError> {
+    let acted = act(action, session, options, record, redial).await;
+    identify::follow_prompt(record, session.prompt());
+    acted
+}
+
+async fn act<S: Shell, R: Redial>(
+    action: &Action,
+    session: &mut CliSession<S>,
+    options: &ActionOptions,
+    record: &mut Record,
+    redial: &R,
 ) -> Result<(), SessionError> {
     let Some(radio_type) = record.radio_type else {
         return Ok(());
     };
+    if matches!(action, Action::GuardedScript(_)) && radio_type == RadioType::Tg {
+        guard::refuse_tg(record);
+        return Ok(());
+    }
     if options.dry_run {
         record_plan(record, plan(action, radio_type).unwrap_or_default());
         return Ok(());
@@ -101,6 +128,10 @@ pub async fn run<S: Shell>(
             set_tod::run(session, options, record, radio_type, source).await?;
         }
         Action::Backup => backup::run(session, options, record, radio_type).await?,
+        // The guard judges its own commands: a failed one is a change left to the timer.
+        Action::GuardedScript(guard) => {
+            return guard::run(guard, session, options, record, redial).await;
+        }
     }
     mark_failed_commands(options, record);
     Ok(())
