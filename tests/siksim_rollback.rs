@@ -7,91 +7,18 @@
 mod support;
 
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use sikscan::record::{Record, Status};
 use support::events::{self, Event, names};
-use support::fleet::{Fleet, fleet, group};
+use support::fleet::{fleet, group};
 use support::openssh_client::fields;
-use support::{Probe, Siksim, sikprobe, start_sikprobe};
-
-/// Long enough for any wait on an event in these tests, on a loaded machine.
-const PATIENCE: Duration = Duration::from_secs(30);
+use support::served::serve;
+use support::{sikprobe, start_sikprobe};
 
 fn ip(n: u8, host: u8) -> Ipv4Addr {
     Ipv4Addr::new(127, 228, n, host)
-}
-
-/// A fleet served on `port` with its events log, and the log's path.
-struct Served {
-    siksim: Siksim,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-fn serve(fleet: &Fleet, port: u16, extra: &[&str]) -> Served {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = dir.path().join("events.ndjson");
-    let port_text = port.to_string();
-    let log_text = log.to_str().expect("a UTF-8 path");
-    let mut args = vec!["--port", &port_text, "-q", "--events", log_text];
-    args.extend_from_slice(extra);
-    Served {
-        siksim: Siksim::serve(fleet, &args),
-        port,
-        log,
-        _dir: dir,
-    }
-}
-
-impl Served {
-    /// sikprobe on `ip` sending `commands` (none: identification only), one record.
-    fn probe(&self, ip: Ipv4Addr, extra: &[&str], commands: &[&str]) -> Record {
-        let port = self.port.to_string();
-        let mut args = vec!["-p", port.as_str(), "-q"];
-        args.extend_from_slice(extra);
-        for command in commands {
-            args.extend(["-c", command]);
-        }
-        let Probe {
-            mut records,
-            stderr,
-            status,
-        } = sikprobe(&args, &format!("{ip}\n"));
-        assert!(status.success(), "{stderr}");
-        assert_eq!(records.len(), 1, "one record per input line");
-        records.remove(0)
-    }
-
-    /// `-a backup` of `ip`, which must succeed.
-    fn backup(&self, ip: Ipv4Addr) -> Record {
-        let record = self.probe(ip, &["-a", "backup"], &[]);
-        assert_eq!(record.status, Status::Ok, "{ip}: {:?}", record.error);
-        record
-    }
-
-    fn events(&self, ip: Ipv4Addr) -> Vec<Event> {
-        events::of(&events::read(&self.log), ip)
-    }
-
-    /// Waits until `ip` logged `event`; returns its events so far.
-    #[track_caller]
-    fn wait_for(&self, ip: Ipv4Addr, event: &str) -> Vec<Event> {
-        events::wait_for(&self.log, ip, event, PATIENCE)
-    }
-
-    /// Waits until `ip` logged the command `command`; returns its events so far.
-    #[track_caller]
-    fn wait_for_command(&self, ip: Ipv4Addr, command: &str) -> Vec<Event> {
-        events::wait_for_command(&self.log, ip, command, PATIENCE)
-    }
-
-    fn truth(&self, ip: Ipv4Addr) -> serde_json::Value {
-        let truth = self.siksim.describe();
-        support::truth_for(&truth, &ip.to_string(), None).clone()
-    }
 }
 
 /// True when a TCP connect to `ip:port` is refused (nothing listens).

@@ -20,6 +20,7 @@ pub mod events;
 pub mod fleet;
 pub mod openssh_client;
 pub mod require;
+pub mod served;
 
 use fleet::Fleet;
 pub use require::{require, require_root};
