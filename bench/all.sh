@@ -10,7 +10,8 @@
 # bench/siksim.sh, bench/sikprobe.sh (as root only:
 # batchscanner connects to port 22 alone), bench/sikprobe-memory.sh (memory, throughput and CPU
 # per host against README's targets), bench/backup.sh (sikprobe -a backup against -a scan, and
-# radios per minute over a WAN) and bench/openssh.sh (the OpenSSH transport beside
+# radios per minute over a WAN), bench/guard.sh (a guarded change on a WAN fleet, half of it
+# reverted, against the slowest radio alone) and bench/openssh.sh (the OpenSSH transport beside
 # the native one). Each appends tab-separated result lines to $BENCH_SUMMARY (see summary() in
 # each script); this script prints them as a Markdown table with the machine it ran on. Every benchmark's own output is kept in the directory printed at
 # the end. Exit status: 0 when every benchmark ran, 1 when one failed (the others still run).
@@ -80,6 +81,11 @@ if [ "$quick" = 1 ]; then
     run backup env BACKUP_FLEET=2000 BACKUP_WAN_FLEET=500 ROUNDS=1 bench/backup.sh
 else
     run backup bench/backup.sh
+fi
+if [ "$quick" = 1 ]; then
+    run guard env GUARD_FLEET=500 GUARD_JOBS=500 bench/guard.sh
+else
+    run guard bench/guard.sh
 fi
 if [ "$quick" = 1 ]; then
     run openssh env OPENSSH_FLEET=300 bench/openssh.sh
