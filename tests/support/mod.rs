@@ -19,6 +19,7 @@ use sikscan::record::{Record, Status};
 pub mod accounts;
 pub mod archive;
 pub mod banner;
+pub mod dropbear;
 pub mod events;
 pub mod fleet;
 pub mod openssh_client;
