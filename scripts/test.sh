@@ -19,13 +19,14 @@ cd "$(dirname "$0")/.."
 # tests/test_command.rs checks the two lists agree):
 #   openssh-client  ssh, ssh-keygen: tests/siksim.rs, tests/openssh.rs, tests/scale_out.rs
 #   openssh-server  sshd: tests/sshd.rs, tests/openssh.rs, tests/scale_out.rs
+#   dropbear-bin    dropbear, dropbearkey: a second real SSH server, tests/dropbear.rs
 #   parallel, rsync GNU parallel --sshlogin, docs/scale-out.md's recipe: tests/scale_out.rs
 #   jq              ./demo.sh's table: tests/demo.rs
 #   git             reads batchsave's configuration archive as a user would: tests/archive.rs,
 #                   tests/fleet_memory.rs
 #   python3-venv    the virtualenv of scripts/interop-batchscanner.sh
 #   python3-paramiko  paramiko, a real client of siksim: tests/real_clients.rs
-packages=(openssh-client openssh-server parallel rsync jq git python3-venv python3-paramiko)
+packages=(openssh-client openssh-server dropbear-bin parallel rsync jq git python3-venv python3-paramiko)
 
 note() { echo "test.sh: $*" >&2; }
 

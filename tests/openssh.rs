@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status, Transport};
 use support::fleet::{Fleet, fleet, group};
+use support::processes::{
+    processes_mentioning, processes_still_mentioning, ssh_connected_to, ssh_still_connected_to,
+};
 use support::require::require;
 use support::{
     Siksim, Sshd, addresses, assert_all_ok, assert_matches_ground_truth, describe, parse_records,
@@ -281,33 +284,6 @@ fn logins_and_masters(text: &str, parent: u32) -> (usize, usize) {
         }
     }
     (logins, masters)
-}
-
-/// The processes that still mention `text` after waiting up to `grace` for them to go (a
-/// master told to stop takes a moment to exit).
-fn processes_still_mentioning(text: &str, grace: Duration) -> Vec<String> {
-    let gone_by = Instant::now() + grace;
-    let mut left = processes_mentioning(text);
-    while !left.is_empty() && Instant::now() < gone_by {
-        std::thread::sleep(Duration::from_millis(50));
-        left = processes_mentioning(text);
-    }
-    left
-}
-
-/// The command lines of live processes that mention `text`.
-fn processes_mentioning(text: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(text) {
-            found.push(cmdline);
-        }
-    }
-    found
 }
 
 #[test]
@@ -646,12 +622,7 @@ fn a_remote_command_cut_short_leaves_no_ssh_of_the_run_behind() {
         // A master that stopped listening renames itself 'ssh: [stopped mux]' (no path left
         // to know it by) and clobbers its environment: it is found by its connection to the
         // test's sshd.
-        let gone_by = Instant::now() + Duration::from_secs(3);
-        let mut left = ssh_connected_to(sshd.port);
-        while !left.is_empty() && Instant::now() < gone_by {
-            std::thread::sleep(Duration::from_millis(50));
-            left = ssh_connected_to(sshd.port);
-        }
+        let left = ssh_still_connected_to(sshd.port, Duration::from_secs(3));
         assert!(
             left.is_empty(),
             "{cut:?}: ssh left behind after sikprobe exited: {left:?}"
@@ -694,51 +665,6 @@ fn a_remote_command_cut_short_leaves_no_ssh_of_the_run_behind() {
     }
     let status = child.wait().expect("sikprobe exits");
     assert_eq!(status.code(), Some(130));
-    let gone_by = Instant::now() + Duration::from_secs(3);
-    let mut left = ssh_connected_to(sshd.port);
-    while !left.is_empty() && Instant::now() < gone_by {
-        std::thread::sleep(Duration::from_millis(50));
-        left = ssh_connected_to(sshd.port);
-    }
+    let left = ssh_still_connected_to(sshd.port, Duration::from_secs(3));
     assert!(left.is_empty(), "Ctrl-C twice: ssh left behind: {left:?}");
-}
-
-/// The command lines of live ssh processes with a TCP connection to 127.0.0.1:`port`.
-fn ssh_connected_to(port: u16) -> Vec<String> {
-    // /proc/net/tcp: "sl local_address rem_address st ... inode", addresses as hex IP:PORT.
-    let remote = format!("0100007F:{port:04X}");
-    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
-    let inodes: Vec<String> = table
-        .lines()
-        .skip(1)
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            (fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&"01"))
-                .then(|| fields.get(9).map(|inode| format!("socket:[{inode}]")))
-                .flatten()
-        })
-        .collect();
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-        if comm.trim_end() != "ssh" {
-            continue;
-        }
-        let connected = std::fs::read_dir(entry.path().join("fd"))
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|fd| std::fs::read_link(fd.path()).ok())
-            .any(|target| {
-                inodes
-                    .iter()
-                    .any(|inode| target.as_os_str() == inode.as_str())
-            });
-        if connected {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            found.push(cmdline.trim_end().to_owned());
-        }
-    }
-    found
 }

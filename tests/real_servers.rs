@@ -10,73 +10,17 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use sikscan::record::{Record, Status};
+use support::accounts::{PASSWORD, TestUser};
+use support::banner::{IDENTITY, assert_a_linux_host_despite_the_banner, identity_banner};
 use support::{Siksim, Sshd, sikprobe};
-
-/// The identity line a Siklu radio sends as its userauth banner.
-const IDENTITY: &str = "EH-710TX, S/N: T.BJF943017B, Ver: 7.7.10-13186-d2f25a6";
-/// The test accounts' password (test-only, never used anywhere else).
-const PASSWORD: &str = "Sikscan-test-1x";
-
-/// A local account for one test, removed (with its home) when dropped.
-struct TestUser {
-    name: &'static str,
-}
-
-impl TestUser {
-    /// Creates `name` with `shell` and [`PASSWORD`]; `expired` makes PAM demand a new password
-    /// at the next login (`chage -d 0`).
-    fn create(name: &'static str, shell: &str, expired: bool) -> TestUser {
-        support::require_root("it creates local accounts for sshd");
-        // A run that was killed may have left the account behind.
-        let _ = Command::new("userdel").args(["-r", name]).output();
-        run("useradd", &["-m", "-s", shell, name]);
-        let user = TestUser { name };
-        // chpasswd reads the password on stdin, so it is never in an argv.
-        let mut chpasswd = Command::new("chpasswd")
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("chpasswd runs (apt-get install passwd)");
-        chpasswd
-            .stdin
-            .take()
-            .expect("stdin piped")
-            .write_all(format!("{name}:{PASSWORD}\n").as_bytes())
-            .expect("chpasswd reads the password");
-        assert!(chpasswd.wait().expect("chpasswd exits").success());
-        if expired {
-            run("chage", &["-d", "0", name]);
-        }
-        user
-    }
-}
-
-impl Drop for TestUser {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel").args(["-r", self.name]).output();
-    }
-}
-
-fn run(program: &str, args: &[&str]) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program} runs (apt-get install passwd): {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// sshd settings for password logins through PAM, with the identity line as its `Banner`.
 fn pam_settings(dir: &Path, method: &str) -> String {
-    let banner = dir.join("banner");
-    std::fs::write(&banner, format!("{IDENTITY}\n")).expect("banner file");
+    let banner = identity_banner(dir);
     let (password, prompts) = match method {
         "password" => ("yes", "no"),
         _ => ("no", "yes"),
@@ -294,40 +238,13 @@ fn probe_over(transport: &str, args: &[&str], target: &str) -> Record {
 #[test]
 fn a_real_linux_host_behind_a_siklu_banner_is_not_siklu_over_both_transports() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let banner = dir.path().join("banner");
-    std::fs::write(&banner, format!("{IDENTITY}\n")).expect("banner file");
+    let banner = identity_banner(dir.path());
     let sshd = Sshd::start_with(2414, &format!("Banner {}\n", banner.display()));
     let key = sshd.key("user_key");
     let target = format!("127.0.0.1:{}\n", sshd.port);
-    let contradicted =
-        "although the banner names a Siklu radio (EH-710TX): the banner is not trusted";
     for transport in ["native", "openssh"] {
         let record = probe_over(transport, &["-u", "root", "-i", &key], &target);
-        // A final status (not prompt-timeout, which every --skip-done run would retry).
-        assert_eq!(
-            record.status,
-            Status::NotSiklu,
-            "{transport}: {:?}",
-            record.error
-        );
-        let error = error_of(&record);
-        let shell = match transport {
-            // With a PTY bash prompts; without one it prints nothing and answers the probe.
-            "native" => error.starts_with("a shell prompt ('root@"),
-            _ => error.starts_with(
-                "a Unix shell that prints no prompt (it answered \"echo sikprobe'-'shell\")",
-            ),
-        };
-        assert!(
-            shell && error.ends_with(contradicted),
-            "{transport}: {error}"
-        );
-        assert_eq!(record.banner.as_deref(), Some(IDENTITY), "{transport}");
-        assert_eq!(
-            (record.radio_type, &record.model, &record.sn, &record.sw),
-            (None, &None, &None, &None),
-            "{transport}: the banner's identity is not the record's"
-        );
+        assert_a_linux_host_despite_the_banner(&record, transport, "root");
     }
 }
 

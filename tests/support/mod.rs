@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -15,10 +16,14 @@ use std::time::{Duration, Instant};
 
 use sikscan::record::{Record, Status};
 
+pub mod accounts;
 pub mod archive;
+pub mod banner;
+pub mod dropbear;
 pub mod events;
 pub mod fleet;
 pub mod openssh_client;
+pub mod processes;
 pub mod require;
 pub mod served;
 
@@ -190,7 +195,13 @@ pub struct Probe {
 
 /// Runs sikprobe with `args`, feeding `input` on stdin, and parses every record.
 pub fn sikprobe(args: &[&str], input: &str) -> Probe {
-    let out = start_sikprobe(args, &[], input)
+    sikprobe_with_env(args, &[], input)
+}
+
+/// Runs sikprobe with `args` and the environment variables `env` (`SIKPROBE_PASSWORD`, a
+/// `TMPDIR`), feeding `input` on stdin, and parses every record.
+pub fn sikprobe_with_env(args: &[&str], env: &[(&str, &OsStr)], input: &str) -> Probe {
+    let out = spawn_sikprobe(args, env, input)
         .wait_with_output()
         .expect("sikprobe finishes");
     Probe {
@@ -204,6 +215,12 @@ pub fn sikprobe(args: &[&str], input: &str) -> Probe {
 /// feeding `input` on stdin from a thread, so a long input cannot deadlock against the output
 /// nobody reads yet; stdin is closed after it.
 pub fn start_sikprobe(args: &[&str], env: &[(&str, &Path)], input: &str) -> Child {
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    spawn_sikprobe(args, &env, input)
+}
+
+/// [`start_sikprobe`] with environment values that need not be paths (a password).
+pub fn spawn_sikprobe(args: &[&str], env: &[(&str, &OsStr)], input: &str) -> Child {
     let mut child = Command::new(SIKPROBE)
         .args(args)
         .envs(env.iter().copied())

@@ -17,6 +17,8 @@ pub const PROGRAMS: &[(&str, &str)] = &[
     ("ssh", "openssh-client"),
     ("ssh-keygen", "openssh-client"),
     ("/usr/sbin/sshd", "openssh-server"),
+    ("dropbear", "dropbear-bin"),
+    ("dropbearkey", "dropbear-bin"),
     ("parallel", "parallel"),
     ("rsync", "rsync"),
     ("jq", "jq"),
