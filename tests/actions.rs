@@ -116,12 +116,7 @@ fn show_parses_every_radio_type_as_the_ground_truth_says() {
         }
     }
     let eh = hosts[&"127.111.0.1".parse::<IpAddr>().expect("ip")];
-    let sent: Vec<&str> = eh
-        .commands
-        .iter()
-        .flatten()
-        .map(|c| c.command.as_str())
-        .collect();
+    let sent = support::command_names(eh);
     assert_eq!(sent.len(), 12, "the 12 EH show commands: {sent:?}");
     let huge = hosts[&"127.111.0.6".parse::<IpAddr>().expect("ip")];
     let longest = huge
@@ -242,12 +237,7 @@ fn set_tod_sets_the_clock_and_reads_it_back() {
             "{:?}: the radio reports {after}",
             record.ip
         );
-        let sent: Vec<&str> = record
-            .commands
-            .iter()
-            .flatten()
-            .map(|c| c.command.as_str())
-            .collect();
+        let sent = support::command_names(record);
         let expected = match record.radio_type {
             Some(RadioType::Tg) => ["set time 04:05:06", "set date 2031-02-03"],
             _ => ["set system time 04:05:06", "set system date 2031.02.03"],

@@ -100,12 +100,7 @@ fn every_radio_type_backs_up_exactly_what_the_radio_holds() {
         let route = format!("{}: {dn} -> {cn}", at(5));
         let record = record_for(&probe.records, &at(5), Some(&route));
         assert_backup_matches(record, truth_for(&truth, &at(5), Some(&route)));
-        let sent: Vec<&str> = record
-            .commands
-            .iter()
-            .flatten()
-            .map(|c| c.command.as_str())
-            .collect();
+        let sent = support::command_names(record);
         assert_eq!(sent, ["show startup"], "{route}");
     }
     let unreachable = format!("{}: {dn} -> cn3", at(5));

@@ -102,6 +102,13 @@ fn session_of(commands: &[(Option<u64>, String)], command: &str) -> Option<u64> 
         .0
 }
 
+/// The record is `skipped`, for a reason `why` accepts.
+#[track_caller]
+fn assert_skipped(record: &Record, why: impl Fn(&str) -> bool) {
+    assert_eq!(record.status, Status::Skipped, "{record:?}");
+    assert!(record.error.as_deref().is_some_and(why), "{record:?}");
+}
+
 fn position(commands: &[(Option<u64>, String)], command: &str) -> Option<usize> {
     commands.iter().position(|(_, sent)| sent == command)
 }
@@ -140,12 +147,7 @@ fn fifty_radios_take_a_guarded_change_confirmed_from_a_new_session_and_five_cut_
             before[&v4(record)].config_sha256,
             "the before is the configuration the radio had"
         );
-        let sent: Vec<&str> = record
-            .commands
-            .iter()
-            .flatten()
-            .map(|c| c.command.as_str())
-            .collect();
+        let sent = support::command_names(record);
         assert_eq!(
             sent,
             [
@@ -383,14 +385,7 @@ fn a_failing_canary_under_guard_leaves_every_other_radio_untouched() {
     assert_eq!(canary.status, Status::Reverted, "{canary:?}");
     for ip in &radios[1..] {
         let record = support::record_for(&run.records, &ip.to_string(), None);
-        assert_eq!(record.status, Status::Skipped, "{record:?}");
-        assert!(
-            record
-                .error
-                .as_deref()
-                .is_some_and(|e| e.starts_with("canary failed")),
-            "{record:?}"
-        );
+        assert_skipped(record, |why| why.starts_with("canary failed"));
         assert!(served.events(*ip).is_empty(), "{ip} never saw a login");
     }
 }
@@ -438,14 +433,7 @@ fn tg_radios_are_skipped_and_a_dry_run_sends_nothing_of_the_guarded_change() {
         ]
     );
     let skipped = support::record_for(&run.records, "127.236.5.2", None);
-    assert_eq!(skipped.status, Status::Skipped, "{skipped:?}");
-    assert!(
-        skipped
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("no rollback timer")),
-        "{skipped:?}"
-    );
+    assert_skipped(skipped, |why| why.contains("no rollback timer"));
 
     // For real, the TG radio is skipped the same way and gets no command of the change.
     let run = probe(&served, &[tg], &guarded);

@@ -529,6 +529,16 @@ pub fn truth_for<'a>(
         .unwrap_or_else(|| panic!("no ground truth for {ip} {route:?}"))
 }
 
+/// The commands the record lists, in order (sent or, under `--dry-run`, planned).
+pub fn command_names(record: &Record) -> Vec<&str> {
+    record
+        .commands
+        .iter()
+        .flatten()
+        .map(|c| c.command.as_str())
+        .collect()
+}
+
 /// The one record of `ip` (of its TG client node at `route`, when given); panics unless there
 /// is exactly one.
 #[track_caller]
